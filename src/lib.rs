@@ -1,0 +1,6 @@
+//! appctx: a terminal browser and editor for PubNub App Context, with a local App
+//! Context server that speaks PubNub's wire protocol.
+
+pub mod api;
+pub mod filter;
+pub mod server;

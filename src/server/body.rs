@@ -1,0 +1,364 @@
+//! Request bodies of the write operations, validated field by field. Every problem is a
+//! 400 whose `details` name the field (`location`) and say what is wrong.
+
+use serde_json::{Map, Value};
+
+use super::error::ApiError;
+use super::model::Kind;
+use super::store::{ObjectPatch, RelationPatch, View};
+use crate::api::types::Custom;
+
+/// Longest `status` / `type`, in characters.
+pub const MAX_STATUS_TYPE: usize = 50;
+/// Largest record (object or relation) as JSON, in bytes.
+pub const MAX_RECORD_BYTES: usize = 32 * 1024;
+/// Most `set` + `delete` entries in one membership/member PATCH (PubNub has a cap whose
+/// value is not documented; spec §14.10).
+pub const MAX_ENTRIES: usize = 100;
+
+/// Checks a user id against PubNub's rules (spec §2).
+pub fn check_user_id(id: &str, location: &str, body: bool) -> Result<(), ApiError> {
+    check_id(id, location, body, "User id", true)
+}
+
+/// Checks a channel id: the same rules as a user id, since the id is also the name of
+/// the channel its events are published on (spec §2 leaves channel ids open).
+pub fn check_channel_id(id: &str, location: &str, body: bool) -> Result<(), ApiError> {
+    check_id(id, location, body, "Channel id", true)
+}
+
+fn check_id(
+    id: &str,
+    location: &str,
+    body: bool,
+    what: &str,
+    strict: bool,
+) -> Result<(), ApiError> {
+    let problem = if id.is_empty() {
+        Some(format!("{what} must not be empty."))
+    } else if id.len() > 92 {
+        Some(format!(
+            "{what} must be at most 92 bytes of UTF-8, got {}.",
+            id.len()
+        ))
+    } else if id.chars().any(|c| c.is_control()) {
+        Some(format!("{what} must not contain control characters."))
+    } else if strict
+        && id
+            .chars()
+            .any(|c| matches!(c, ',' | '/' | '\\' | '*' | ':'))
+    {
+        Some(format!("{what} must not contain any of , / \\ * :"))
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(()),
+        Some(msg) if body => Err(ApiError::body(location, msg)),
+        Some(msg) => Err(ApiError::path(location, msg)),
+    }
+}
+
+/// Parses a body as a JSON object, whatever the content type (Ruby sends form types).
+pub fn parse_json_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| ApiError::body("body", "Request body must be UTF-8 encoded JSON."))?;
+    if text.trim().is_empty() {
+        return Err(ApiError::body(
+            "body",
+            "Request body must be a JSON object, got nothing.",
+        ));
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::body(
+            "body",
+            "Request body must be a JSON object.",
+        )),
+        Err(e) => Err(ApiError::body(
+            "body",
+            format!("Request body is not valid JSON: {e}."),
+        )),
+    }
+}
+
+fn string_field(
+    map: &Map<String, Value>,
+    key: &str,
+    loc: &str,
+) -> Result<Option<Option<String>>, ApiError> {
+    match map.get(key) {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
+        Some(other) => Err(ApiError::body(
+            loc,
+            format!("{key} must be a string or null, got {}.", json_kind(other)),
+        )),
+    }
+}
+
+fn short_field(
+    map: &Map<String, Value>,
+    key: &str,
+    loc: &str,
+) -> Result<Option<Option<String>>, ApiError> {
+    let v = string_field(map, key, loc)?;
+    if let Some(Some(s)) = &v {
+        let n = s.chars().count();
+        if n > MAX_STATUS_TYPE {
+            return Err(ApiError::body(
+                loc,
+                format!("{key} must be at most {MAX_STATUS_TYPE} characters, got {n}."),
+            ));
+        }
+    }
+    Ok(v)
+}
+
+fn custom_field(map: &Map<String, Value>, loc: &str) -> Result<Option<Option<Custom>>, ApiError> {
+    match map.get("custom") {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::Object(obj)) => {
+            let mut custom = Custom::new();
+            for (k, v) in obj {
+                match v {
+                    Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null => {
+                        custom.insert(k.clone(), v.clone());
+                    }
+                    other => {
+                        return Err(ApiError::body(
+                            &format!("{loc}.{k}"),
+                            format!(
+                                "custom values must be strings, numbers or booleans; '{k}' is {}.",
+                                json_kind(other)
+                            ),
+                        ))
+                    }
+                }
+            }
+            Ok(Some(Some(custom)))
+        }
+        Some(other) => Err(ApiError::body(
+            loc,
+            format!(
+                "custom must be an object of scalar values or null, got {}.",
+                json_kind(other)
+            ),
+        )),
+    }
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The body of set UUID / set channel metadata. Unknown keys (and `id`) are ignored.
+pub fn object_patch(bytes: &[u8], kind: Kind) -> Result<ObjectPatch, ApiError> {
+    let map = parse_json_object(bytes)?;
+    let prefix = match kind {
+        Kind::User => "uuid",
+        Kind::Channel => "channel",
+    };
+    let loc = |k: &str| format!("{prefix}.{k}");
+    let mut patch = ObjectPatch {
+        name: string_field(&map, "name", &loc("name"))?,
+        kind_field: short_field(&map, "type", &loc("type"))?,
+        status: short_field(&map, "status", &loc("status"))?,
+        custom: custom_field(&map, &loc("custom"))?,
+        ..Default::default()
+    };
+    match kind {
+        Kind::User => {
+            patch.external_id = string_field(&map, "externalId", &loc("externalId"))?;
+            patch.profile_url = string_field(&map, "profileUrl", &loc("profileUrl"))?;
+            patch.email = string_field(&map, "email", &loc("email"))?;
+        }
+        Kind::Channel => {
+            patch.description = string_field(&map, "description", &loc("description"))?;
+        }
+    }
+    Ok(patch)
+}
+
+/// A parsed membership/member PATCH body.
+#[derive(Debug, Default)]
+pub struct ManageBody {
+    pub set: Vec<RelationPatch>,
+    pub delete: Vec<String>,
+}
+
+/// The body of set/remove/manage memberships (`channel` entries) or members (`uuid`
+/// entries). Either array may be absent, empty or null.
+pub fn manage_body(bytes: &[u8], view: View) -> Result<ManageBody, ApiError> {
+    let map = parse_json_object(bytes)?;
+    let key = match view {
+        View::Memberships => "channel",
+        View::Members => "uuid",
+    };
+    let mut body = ManageBody::default();
+    for list in ["set", "delete"] {
+        let entries = match map.get(list) {
+            None | Some(Value::Null) => continue,
+            Some(Value::Array(a)) => a,
+            Some(other) => {
+                return Err(ApiError::body(
+                    list,
+                    format!("{list} must be an array or null, got {}.", json_kind(other)),
+                ))
+            }
+        };
+        for (i, entry) in entries.iter().enumerate() {
+            let at = format!("{list}[{i}]");
+            let Value::Object(entry) = entry else {
+                return Err(ApiError::body(
+                    &at,
+                    format!("{at} must be an object like {{\"{key}\":{{\"id\":\"…\"}}}}."),
+                ));
+            };
+            let id = match entry.get(key) {
+                Some(Value::Object(o)) => match o.get("id") {
+                    Some(Value::String(s)) => s.clone(),
+                    _ => {
+                        return Err(ApiError::body(
+                            &format!("{at}.{key}.id"),
+                            format!("{at}.{key}.id must be a string."),
+                        ))
+                    }
+                },
+                _ => {
+                    return Err(ApiError::body(
+                        &format!("{at}.{key}"),
+                        format!("{at} needs \"{key}\": {{\"id\": \"…\"}}."),
+                    ))
+                }
+            };
+            let id_loc = format!("{at}.{key}.id");
+            match view {
+                View::Memberships => check_channel_id(&id, &id_loc, true)?,
+                View::Members => check_user_id(&id, &id_loc, true)?,
+            }
+            if list == "delete" {
+                if !body.delete.contains(&id) {
+                    body.delete.push(id);
+                }
+                continue;
+            }
+            if body.set.iter().any(|e| e.other_id == id) {
+                return Err(ApiError::body(
+                    &id_loc,
+                    format!("'{id}' appears more than once in set."),
+                ));
+            }
+            let patch = RelationPatch {
+                other_id: id,
+                kind_field: short_field(entry, "type", &format!("{at}.type"))?,
+                status: short_field(entry, "status", &format!("{at}.status"))?,
+                custom: custom_field(entry, &format!("{at}.custom"))?,
+            };
+            let size = serde_json::to_string(&Value::Object(entry.clone()))
+                .map(|s| s.len())
+                .unwrap_or(0);
+            if size > MAX_RECORD_BYTES {
+                return Err(ApiError::body(
+                    &at,
+                    format!(
+                        "{at} is {size} bytes; a record may be at most {MAX_RECORD_BYTES} bytes."
+                    ),
+                ));
+            }
+            body.set.push(patch);
+        }
+    }
+    if let Some(id) = body
+        .delete
+        .iter()
+        .find(|d| body.set.iter().any(|s| &s.other_id == *d))
+    {
+        return Err(ApiError::body(
+            "delete",
+            format!("'{id}' is both in set and in delete; send one or the other."),
+        ));
+    }
+    let n = body.set.len() + body.delete.len();
+    if n > MAX_ENTRIES {
+        return Err(ApiError::body(
+            "set",
+            format!("At most {MAX_ENTRIES} set and delete entries per request, got {n}."),
+        ));
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_ids_follow_pubnub_rules() {
+        assert!(check_user_id("alice", "uuid", false).is_ok());
+        assert!(check_user_id("ünï-çødé_1.2", "uuid", false).is_ok());
+        for bad in ["", "a,b", "a/b", "a\\b", "a*b", "a:b", "a\u{1}b", "a\0"] {
+            assert!(check_user_id(bad, "uuid", false).is_err(), "{bad:?}");
+        }
+        assert!(check_user_id(&"x".repeat(92), "uuid", false).is_ok());
+        assert!(check_user_id(&"x".repeat(93), "uuid", false).is_err());
+    }
+
+    #[test]
+    fn object_patch_keeps_absent_and_nulls_explicit() {
+        let p = object_patch(
+            br#"{"name":"A","email":null,"id":"ignored","extra":1}"#,
+            Kind::User,
+        )
+        .unwrap();
+        assert_eq!(p.name, Some(Some("A".into())));
+        assert_eq!(p.email, Some(None));
+        assert_eq!(p.status, None);
+    }
+
+    #[test]
+    fn bad_bodies_are_refused_with_the_field_named() {
+        let e = object_patch(br#"{"custom":{"a":{"b":1}}}"#, Kind::User).unwrap_err();
+        assert_eq!(e.details[0].location, "uuid.custom.a");
+        let e = object_patch(
+            format!(r#"{{"status":"{}"}}"#, "s".repeat(51)).as_bytes(),
+            Kind::Channel,
+        )
+        .unwrap_err();
+        assert_eq!(e.details[0].location, "channel.status");
+        assert!(object_patch(b"not json", Kind::User).is_err());
+        assert!(object_patch(b"[1]", Kind::User).is_err());
+        assert!(object_patch(br#"{"name":5}"#, Kind::User).is_err());
+    }
+
+    #[test]
+    fn manage_bodies_accept_sdk_variants() {
+        let b = manage_body(
+            br#"{"set":null,"delete":[{"channel":{"id":"a"},"custom":null}]}"#,
+            View::Memberships,
+        )
+        .unwrap();
+        assert_eq!(b.delete, vec!["a".to_string()]);
+        let b = manage_body(
+            br#"{"set":[{"uuid":{"id":"u"},"status":"","type":"","custom":null}]}"#,
+            View::Members,
+        )
+        .unwrap();
+        assert_eq!(b.set[0].status, Some(Some(String::new())));
+        assert!(manage_body(
+            br#"{"set":[{"channel":{"id":"a"}}],"delete":[{"channel":{"id":"a"}}]}"#,
+            View::Memberships
+        )
+        .is_err());
+        assert!(manage_body(br#"{"set":[{"channel":"a"}]}"#, View::Memberships).is_err());
+    }
+}

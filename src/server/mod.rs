@@ -1,0 +1,139 @@
+//! The local App Context service: PubNub's wire protocol over HTTP, backed by SQLite.
+//!
+//! `appctx serve` runs it on its own; the TUI and the CLI start it in-process on a
+//! loopback port when no keyset is configured, and talk to it through the same client
+//! they use for PubNub.
+
+pub mod body;
+pub mod error;
+pub mod model;
+pub mod params;
+pub mod render;
+pub mod routes;
+pub mod seed;
+pub mod signing;
+pub mod sql;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::middleware;
+use tokio::net::TcpListener;
+
+use routes::AppState;
+use store::Store;
+
+/// The subscribe key the demo keyset is seeded into.
+pub const DEMO_KEYSET: &str = "demo";
+
+/// How to run the local server.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Where to listen, e.g. `127.0.0.1:8090` (`:0` picks a free port).
+    pub listen: SocketAddr,
+    /// The SQLite file.
+    pub db: PathBuf,
+    /// Do not seed a new database with the demo keyset.
+    pub empty: bool,
+    /// Deleting an object deletes its relations; relations need both ends to exist.
+    pub referential_integrity: bool,
+    /// With a secret key, requests must be signed (signature v2) with it and this
+    /// publish key.
+    pub signing: Option<signing::Keys>,
+    /// Print one line per request on stderr.
+    pub log_requests: bool,
+}
+
+/// A server running in this process.
+pub struct RunningServer {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// `http://ADDR`, the origin a client uses.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops serving.
+    pub fn stop(self) {
+        self.task.abort();
+    }
+}
+
+/// Errors starting the server.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the database {path}: {source}")]
+    Database {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("cannot seed the demo keyset: {0}")]
+    Seed(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Opens the store (seeding a new one unless `empty`) and starts serving in the
+/// background of the current tokio runtime.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+    if let Some(dir) = config.db.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let store = Store::open(&config.db, config.referential_integrity).map_err(|source| {
+        StartError::Database {
+            path: config.db.clone(),
+            source,
+        }
+    })?;
+    seed::initialise(&store, config.empty).map_err(|e| StartError::Seed(e.to_string()))?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Listen {
+        addr: config.listen,
+        source,
+    })?;
+    let state = Arc::new(AppState { store });
+    let mut app = routes::router(state);
+    if let Some(keys) = config.signing.clone() {
+        app = app.layer(middleware::from_fn_with_state(
+            Arc::new(keys),
+            signing::verify,
+        ));
+    }
+    if config.log_requests {
+        app = app.layer(middleware::from_fn(log_request));
+    }
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            eprintln!("appctx serve: {e}");
+        }
+    });
+    Ok(RunningServer { addr, task })
+}
+
+/// One line per request on stderr: method, path, status, milliseconds.
+async fn log_request(
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let started = std::time::Instant::now();
+    let res = next.run(req).await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    eprintln!("{method} {path} {} {ms:.1}ms", res.status().as_u16());
+    res
+}

@@ -1,0 +1,222 @@
+//! Stored records and the small pure helpers around them: timestamps, eTags, sort keys.
+//!
+//! Users and channels share one table (`objects`, told apart by [`Kind`]); memberships and
+//! members are one table of relations, read from either side.
+
+use base64::Engine;
+use md5::{Digest, Md5};
+use sha2::Sha256;
+
+use crate::api::types::Custom;
+
+/// Which kind of App Context object a row is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    User = 0,
+    Channel = 1,
+}
+
+impl Kind {
+    /// The word PubNub uses in 412 messages and we use in errors.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::User => "User",
+            Kind::Channel => "Channel",
+        }
+    }
+}
+
+/// A user or channel as stored. Fields a kind does not have stay `None`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ObjectRow {
+    pub id: String,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub external_id: Option<String>,
+    pub profile_url: Option<String>,
+    pub email: Option<String>,
+    pub kind_field: Option<String>,
+    pub status: Option<String>,
+    pub custom: Option<Custom>,
+    pub updated: i64,
+    pub etag: String,
+}
+
+impl ObjectRow {
+    /// True when two rows hold the same data (ignoring `updated` and `eTag`).
+    pub fn same_content(&self, other: &ObjectRow) -> bool {
+        self.id == other.id
+            && self.name == other.name
+            && self.description == other.description
+            && self.external_id == other.external_id
+            && self.profile_url == other.profile_url
+            && self.email == other.email
+            && self.kind_field == other.kind_field
+            && self.status == other.status
+            && self.custom == other.custom
+    }
+
+    /// The object eTag: 32 lower-case hex digits over the content and `updated`, so a
+    /// record that changes and changes back still gets a new eTag (no ABA on If-Match).
+    pub fn compute_etag(&self, kind: Kind) -> String {
+        let mut h = Md5::new();
+        let text = serde_json::json!([
+            kind as u8,
+            self.id,
+            self.name,
+            self.description,
+            self.external_id,
+            self.profile_url,
+            self.email,
+            self.kind_field,
+            self.status,
+            self.custom,
+            self.updated
+        ]);
+        h.update(text.to_string().as_bytes());
+        hex(&h.finalize())
+    }
+}
+
+/// A membership/member relation as stored.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RelationRow {
+    pub user_id: String,
+    pub channel_id: String,
+    pub kind_field: Option<String>,
+    pub status: Option<String>,
+    pub custom: Option<Custom>,
+    pub updated: i64,
+    pub etag: String,
+}
+
+impl RelationRow {
+    /// Relation eTags depend only on content (custom/status/type), like PubNub's: 14
+    /// characters of base64 over a digest of the content.
+    pub fn compute_etag(&self) -> String {
+        let text = serde_json::json!([self.kind_field, self.status, self.custom]).to_string();
+        let digest = Sha256::digest(text.as_bytes());
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(&digest[..10])
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The first-level collation key PubNub's ordering behaves like: case-insensitive,
+/// punctuation ignored. Ties are broken by the raw string.
+pub fn sort_key(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Microseconds since the Unix epoch, now.
+pub fn now_micros() -> i64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    d.as_micros() as i64
+}
+
+/// `updated` as PubNub prints it: RFC 3339 UTC, microseconds with trailing zeros trimmed.
+pub fn format_updated(micros: i64) -> String {
+    let secs = micros.div_euclid(1_000_000);
+    let frac = micros.rem_euclid(1_000_000);
+    let dt =
+        time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let base = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        dt.year(),
+        dt.month() as u8,
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    );
+    if frac == 0 {
+        format!("{base}Z")
+    } else {
+        let digits = format!("{frac:06}");
+        format!("{base}.{}Z", digits.trim_end_matches('0'))
+    }
+}
+
+/// Parses an RFC 3339 timestamp (any offset, any fraction length) to microseconds.
+pub fn parse_updated(text: &str) -> Option<i64> {
+    let dt =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    let nanos = dt.unix_timestamp_nanos();
+    i64::try_from(nanos.div_euclid(1000)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn updated_is_printed_like_pubnub() {
+        assert_eq!(
+            format_updated(1_709_801_213_266_820),
+            "2024-03-07T08:46:53.26682Z"
+        );
+        assert_eq!(
+            format_updated(1_737_232_261_897_188),
+            "2025-01-18T20:31:01.897188Z"
+        );
+        assert_eq!(
+            format_updated(1_700_000_000_000_000),
+            "2023-11-14T22:13:20Z"
+        );
+    }
+
+    #[test]
+    fn updated_parses_back_and_accepts_short_fractions() {
+        assert_eq!(
+            parse_updated("2024-03-07T08:46:53.26682Z"),
+            Some(1_709_801_213_266_820)
+        );
+        assert_eq!(
+            parse_updated("2025-09-12T23:20:36.276Z"),
+            Some(1_757_719_236_276_000)
+        );
+        assert_eq!(parse_updated("yesterday"), None);
+    }
+
+    #[test]
+    fn sort_key_ignores_case_and_punctuation() {
+        let mut ids = vec!["2EEGYCPiuser", "2aQC4L", "2aiuiG"];
+        ids.sort_by_key(|s| (sort_key(s), s.to_string()));
+        assert_eq!(ids, vec!["2aiuiG", "2aQC4L", "2EEGYCPiuser"]);
+        let mut chans = vec!["somechannel_with_custom", "somechannelid", "somechannel"];
+        chans.sort_by_key(|s| (sort_key(s), s.to_string()));
+        assert_eq!(
+            chans,
+            vec!["somechannel", "somechannelid", "somechannel_with_custom"]
+        );
+    }
+
+    #[test]
+    fn relation_etag_depends_only_on_content() {
+        let a = RelationRow {
+            user_id: "a".into(),
+            channel_id: "x".into(),
+            ..Default::default()
+        };
+        let b = RelationRow {
+            user_id: "b".into(),
+            channel_id: "y".into(),
+            updated: 5,
+            ..Default::default()
+        };
+        assert_eq!(a.compute_etag(), b.compute_etag());
+        assert_eq!(a.compute_etag().len(), 14);
+        let c = RelationRow {
+            status: Some("active".into()),
+            ..a.clone()
+        };
+        assert_ne!(a.compute_etag(), c.compute_etag());
+    }
+}

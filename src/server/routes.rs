@@ -1,0 +1,313 @@
+//! The 16 App Context operations on PubNub's paths and methods (spec §4). Users and
+//! channels share handlers, parameterised by [`Kind`]; memberships and members share
+//! theirs, parameterised by [`View`].
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Map, Value};
+
+use super::body::{self, check_channel_id, check_user_id, MAX_RECORD_BYTES};
+use super::error::ApiError;
+use super::model::Kind;
+use super::params::{encode_cursor, Include, ListParams, Query};
+use super::render;
+use super::store::{SetOutcome, Store, View};
+use crate::filter::Target;
+
+/// What every handler shares.
+pub struct AppState {
+    pub store: Store,
+}
+
+type Shared = State<Arc<AppState>>;
+
+/// The router for all App Context operations.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route(
+            "/v2/objects/{sub}/uuids",
+            get(
+                |s: Shared, Path(sub): Path<String>, RawQuery(q): RawQuery| {
+                    list_objects(s, sub, Kind::User, q)
+                },
+            ),
+        )
+        .route(
+            "/v2/objects/{sub}/channels",
+            get(
+                |s: Shared, Path(sub): Path<String>, RawQuery(q): RawQuery| {
+                    list_objects(s, sub, Kind::Channel, q)
+                },
+            ),
+        )
+        .route(
+            "/v2/objects/{sub}/uuids/{id}",
+            get(
+                |s: Shared, Path((sub, id)): Path<(String, String)>, RawQuery(q): RawQuery| {
+                    get_object(s, sub, id, Kind::User, q)
+                },
+            )
+            .patch(
+                |s: Shared,
+                 Path((sub, id)): Path<(String, String)>,
+                 RawQuery(q): RawQuery,
+                 h: HeaderMap,
+                 b: Bytes| set_object(s, sub, id, Kind::User, q, h, b),
+            )
+            .delete(|s: Shared, Path((sub, id)): Path<(String, String)>| {
+                remove_object(s, sub, id, Kind::User)
+            }),
+        )
+        .route(
+            "/v2/objects/{sub}/channels/{id}",
+            get(
+                |s: Shared, Path((sub, id)): Path<(String, String)>, RawQuery(q): RawQuery| {
+                    get_object(s, sub, id, Kind::Channel, q)
+                },
+            )
+            .patch(
+                |s: Shared,
+                 Path((sub, id)): Path<(String, String)>,
+                 RawQuery(q): RawQuery,
+                 h: HeaderMap,
+                 b: Bytes| set_object(s, sub, id, Kind::Channel, q, h, b),
+            )
+            .delete(|s: Shared, Path((sub, id)): Path<(String, String)>| {
+                remove_object(s, sub, id, Kind::Channel)
+            }),
+        )
+        .route(
+            "/v2/objects/{sub}/uuids/{id}/channels",
+            get(
+                |s: Shared, Path((sub, id)): Path<(String, String)>, RawQuery(q): RawQuery| {
+                    list_relations(s, sub, id, View::Memberships, q)
+                },
+            )
+            .patch(
+                |s: Shared,
+                 Path((sub, id)): Path<(String, String)>,
+                 RawQuery(q): RawQuery,
+                 b: Bytes| manage_relations(s, sub, id, View::Memberships, q, b),
+            ),
+        )
+        .route(
+            "/v2/objects/{sub}/channels/{id}/uuids",
+            get(
+                |s: Shared, Path((sub, id)): Path<(String, String)>, RawQuery(q): RawQuery| {
+                    list_relations(s, sub, id, View::Members, q)
+                },
+            )
+            .patch(
+                |s: Shared,
+                 Path((sub, id)): Path<(String, String)>,
+                 RawQuery(q): RawQuery,
+                 b: Bytes| manage_relations(s, sub, id, View::Members, q, b),
+            ),
+        )
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "Requested resource was not found.")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method not allowed: App Context uses GET, PATCH and DELETE.",
+            )
+        })
+        .with_state(state)
+}
+
+/// A 200 JSON answer with PubNub's headers.
+pub fn ok_json(body: &Value) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_vec(body).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+fn check_id(kind: Kind, id: &str) -> Result<(), ApiError> {
+    match kind {
+        Kind::User => check_user_id(id, "uuid", false),
+        Kind::Channel => check_channel_id(id, "channel", false),
+    }
+}
+
+fn target(kind: Kind) -> Target {
+    match kind {
+        Kind::User => Target::Users,
+        Kind::Channel => Target::Channels,
+    }
+}
+
+/// `{"status":200,"data":[…]}` plus `totalCount`, `next` and `prev` by PubNub's rules
+/// (spec §5): `next` whenever data is non-empty; `prev` when a `start` was sent or the
+/// page does not begin at the first item; neither on an empty page.
+fn list_envelope(data: Vec<Value>, total: Option<u64>, p: &ListParams) -> Value {
+    let mut m = Map::new();
+    m.insert("status".into(), json!(200));
+    let n = data.len() as u64;
+    m.insert("data".into(), Value::Array(data));
+    if let Some(t) = total {
+        m.insert("totalCount".into(), json!(t));
+    }
+    if n > 0 {
+        m.insert("next".into(), json!(encode_cursor(p.offset + n)));
+        if p.had_start || p.offset > 0 {
+            m.insert("prev".into(), json!(encode_cursor(p.offset)));
+        }
+    }
+    Value::Object(m)
+}
+
+async fn list_objects(
+    State(st): Shared,
+    sub: String,
+    kind: Kind,
+    q: Option<String>,
+) -> Result<Response, ApiError> {
+    let q = Query::parse(q.as_deref());
+    let inc = Include::parse(&q, target(kind))?;
+    let p = ListParams::parse(&q, target(kind))?;
+    let (rows, total) = st.store.list_objects(&sub, kind, &p)?;
+    let data = rows.iter().map(|r| render::object(kind, r, &inc)).collect();
+    Ok(ok_json(&list_envelope(data, total, &p)))
+}
+
+async fn get_object(
+    State(st): Shared,
+    sub: String,
+    id: String,
+    kind: Kind,
+    q: Option<String>,
+) -> Result<Response, ApiError> {
+    check_id(kind, &id)?;
+    let q = Query::parse(q.as_deref());
+    let inc = Include::parse(&q, target(kind))?;
+    let row = st
+        .store
+        .get_object(&sub, kind, &id)?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(ok_json(
+        &json!({"status": 200, "data": render::object(kind, &row, &inc)}),
+    ))
+}
+
+async fn set_object(
+    State(st): Shared,
+    sub: String,
+    id: String,
+    kind: Kind,
+    q: Option<String>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    check_id(kind, &id)?;
+    let q = Query::parse(q.as_deref());
+    let inc = Include::parse(&q, target(kind))?;
+    let patch = body::object_patch(&bytes, kind)?;
+    // The record-size rule applies to what would be stored.
+    if let Some(existing_or_new) =
+        Some(patch.apply(&st.store.get_object(&sub, kind, &id)?.unwrap_or_default()))
+    {
+        let full = render::object(
+            kind,
+            &existing_or_new,
+            &Include {
+                custom: true,
+                status: true,
+                kind: true,
+                ..Default::default()
+            },
+        );
+        let size = full.to_string().len();
+        if size > MAX_RECORD_BYTES {
+            return Err(ApiError::body(
+                "body",
+                format!("The {} would be {size} bytes; a record may be at most {MAX_RECORD_BYTES} bytes.", kind.noun().to_lowercase()),
+            ));
+        }
+    }
+    let if_match = headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
+    match st.store.set_object(&sub, kind, &id, &patch, if_match)? {
+        SetOutcome::PreconditionFailed => Err(ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            format!(
+                "{} to update has been modified after it was read.",
+                kind.noun()
+            ),
+        )),
+        SetOutcome::Done { row, .. } => Ok(ok_json(
+            &json!({"status": 200, "data": render::object(kind, &row, &inc)}),
+        )),
+    }
+}
+
+async fn remove_object(
+    State(st): Shared,
+    sub: String,
+    id: String,
+    kind: Kind,
+) -> Result<Response, ApiError> {
+    check_id(kind, &id)?;
+    st.store.remove_object(&sub, kind, &id)?;
+    Ok(ok_json(&json!({"status": 200, "data": null})))
+}
+
+fn check_view_id(view: View, id: &str) -> Result<(), ApiError> {
+    match view {
+        View::Memberships => check_user_id(id, "uuid", false),
+        View::Members => check_channel_id(id, "channel", false),
+    }
+}
+
+async fn list_relations(
+    State(st): Shared,
+    sub: String,
+    id: String,
+    view: View,
+    q: Option<String>,
+) -> Result<Response, ApiError> {
+    check_view_id(view, &id)?;
+    let q = Query::parse(q.as_deref());
+    let inc = Include::parse(&q, view.target())?;
+    let p = ListParams::parse(&q, view.target())?;
+    let (rows, total) = st.store.list_relations(&sub, view, &id, &p)?;
+    let data = rows
+        .iter()
+        .map(|r| render::relation(view, r, &inc))
+        .collect();
+    Ok(ok_json(&list_envelope(data, total, &p)))
+}
+
+async fn manage_relations(
+    State(st): Shared,
+    sub: String,
+    id: String,
+    view: View,
+    q: Option<String>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    check_view_id(view, &id)?;
+    let q = Query::parse(q.as_deref());
+    let inc = Include::parse(&q, view.target())?;
+    let p = ListParams::parse(&q, view.target())?;
+    let b = body::manage_body(&bytes, view)?;
+    let (rows, total) = st
+        .store
+        .manage_relations(&sub, view, &id, &b.set, &b.delete, &p)?;
+    let data = rows
+        .iter()
+        .map(|r| render::relation(view, r, &inc))
+        .collect();
+    Ok(ok_json(&list_envelope(data, total, &p)))
+}

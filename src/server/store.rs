@@ -1,0 +1,701 @@
+//! The SQLite store behind the local server: one writer connection (all writes are
+//! serialized, so a conditional write checks and writes atomically) and a few reader
+//! connections (WAL lets them read while a write is in progress).
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+
+use super::error::ApiError;
+use super::model::{now_micros, sort_key, Kind, ObjectRow, RelationRow};
+use super::params::ListParams;
+use super::sql::{compile, decode_pattern};
+use crate::api::types::Custom;
+use crate::filter::Target;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS objects(
+  sub_key TEXT NOT NULL, kind INTEGER NOT NULL, id TEXT NOT NULL,
+  name TEXT, description TEXT, external_id TEXT, profile_url TEXT, email TEXT,
+  type TEXT, status TEXT, custom TEXT, updated INTEGER NOT NULL, etag TEXT NOT NULL,
+  id_k TEXT NOT NULL, name_k TEXT, description_k TEXT, type_k TEXT, status_k TEXT,
+  PRIMARY KEY(sub_key, kind, id));
+CREATE INDEX IF NOT EXISTS objects_by_id_k ON objects(sub_key, kind, id_k, id);
+CREATE INDEX IF NOT EXISTS objects_by_name_k ON objects(sub_key, kind, name_k, name);
+CREATE TABLE IF NOT EXISTS relations(
+  sub_key TEXT NOT NULL, user_id TEXT NOT NULL, channel_id TEXT NOT NULL,
+  type TEXT, status TEXT, custom TEXT, updated INTEGER NOT NULL, etag TEXT NOT NULL,
+  user_id_k TEXT NOT NULL, channel_id_k TEXT NOT NULL, type_k TEXT, status_k TEXT,
+  PRIMARY KEY(sub_key, user_id, channel_id));
+CREATE INDEX IF NOT EXISTS relations_by_channel ON relations(sub_key, channel_id, user_id_k, user_id);
+CREATE INDEX IF NOT EXISTS relations_by_user ON relations(sub_key, user_id, channel_id_k, channel_id);
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
+"#;
+
+const OBJECT_COLS: &str = "o.id, o.name, o.description, o.external_id, o.profile_url, o.email, o.type, o.status, o.custom, o.updated, o.etag";
+const RELATION_COLS: &str =
+    "r.user_id, r.channel_id, r.type, r.status, r.custom, r.updated, r.etag";
+
+/// Which side a relation list is read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// A user's memberships (the channels they are in).
+    Memberships,
+    /// A channel's members (the users in it).
+    Members,
+}
+
+impl View {
+    /// The filter/sort target of this view.
+    pub fn target(self) -> Target {
+        match self {
+            View::Memberships => Target::Memberships,
+            View::Members => Target::Members,
+        }
+    }
+    /// The kind of the object at the other end of the relation.
+    pub fn other_kind(self) -> Kind {
+        match self {
+            View::Memberships => Kind::Channel,
+            View::Members => Kind::User,
+        }
+    }
+}
+
+/// A change to a user or channel: `None` keeps the stored value, `Some(None)` stores null.
+#[derive(Debug, Default, Clone)]
+pub struct ObjectPatch {
+    pub name: Option<Option<String>>,
+    pub description: Option<Option<String>>,
+    pub external_id: Option<Option<String>>,
+    pub profile_url: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    pub kind_field: Option<Option<String>>,
+    pub status: Option<Option<String>>,
+    pub custom: Option<Option<Custom>>,
+}
+
+impl ObjectPatch {
+    /// The row after applying this patch on top of `base`.
+    pub fn apply(&self, base: &ObjectRow) -> ObjectRow {
+        fn pick<T: Clone>(patch: &Option<Option<T>>, old: &Option<T>) -> Option<T> {
+            match patch {
+                Some(v) => v.clone(),
+                None => old.clone(),
+            }
+        }
+        ObjectRow {
+            id: base.id.clone(),
+            name: pick(&self.name, &base.name),
+            description: pick(&self.description, &base.description),
+            external_id: pick(&self.external_id, &base.external_id),
+            profile_url: pick(&self.profile_url, &base.profile_url),
+            email: pick(&self.email, &base.email),
+            kind_field: pick(&self.kind_field, &base.kind_field),
+            status: pick(&self.status, &base.status),
+            custom: pick(&self.custom, &base.custom),
+            updated: base.updated,
+            etag: base.etag.clone(),
+        }
+    }
+}
+
+/// One `set` entry of a membership/member PATCH: the other side's id and the fields sent.
+#[derive(Debug, Default, Clone)]
+pub struct RelationPatch {
+    pub other_id: String,
+    pub kind_field: Option<Option<String>>,
+    pub status: Option<Option<String>>,
+    pub custom: Option<Option<Custom>>,
+}
+
+/// The result of a conditional write.
+#[derive(Debug)]
+pub enum SetOutcome {
+    /// Written (or unchanged, when `changed` is false).
+    Done { row: ObjectRow, changed: bool },
+    /// `If-Match` did not match the stored eTag.
+    PreconditionFailed,
+}
+
+/// A relation read with the metadata of the object at its other end (if any).
+#[derive(Debug, Clone)]
+pub struct RelationWithObject {
+    pub relation: RelationRow,
+    pub other: Option<ObjectRow>,
+}
+
+/// The App Context database.
+pub struct Store {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+    /// Deleting an object deletes its relations; relations need both ends to exist.
+    pub referential_integrity: bool,
+}
+
+fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // WAL + NORMAL: a committed write is in the OS before we answer, so it survives
+    // the process being killed.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    conn.create_scalar_function(
+        "pn_like",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let pattern = ctx.get_or_create_aux(1, |v| {
+                let text = v
+                    .as_str()
+                    .map_err(|e| rusqlite::Error::UserFunctionError(e.into()))?;
+                decode_pattern(text).ok_or_else(|| {
+                    rusqlite::Error::UserFunctionError("bad pattern parameter".into())
+                })
+            })?;
+            let matched = match ctx.get_raw(0) {
+                rusqlite::types::ValueRef::Text(bytes) => {
+                    std::str::from_utf8(bytes).is_ok_and(|s| pattern.matches(s, true))
+                }
+                _ => false,
+            };
+            Ok(matched)
+        },
+    )?;
+    Ok(conn)
+}
+
+fn custom_to_sql(custom: &Option<Custom>) -> Option<String> {
+    custom
+        .as_ref()
+        .map(|c| serde_json::to_string(c).unwrap_or_else(|_| "{}".to_string()))
+}
+
+fn custom_from_sql(text: Option<String>) -> rusqlite::Result<Option<Custom>> {
+    match text {
+        None => Ok(None),
+        Some(t) => serde_json::from_str(&t).map(Some).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+        }),
+    }
+}
+
+fn object_from_row(row: &Row, at: usize) -> rusqlite::Result<ObjectRow> {
+    Ok(ObjectRow {
+        id: row.get(at)?,
+        name: row.get(at + 1)?,
+        description: row.get(at + 2)?,
+        external_id: row.get(at + 3)?,
+        profile_url: row.get(at + 4)?,
+        email: row.get(at + 5)?,
+        kind_field: row.get(at + 6)?,
+        status: row.get(at + 7)?,
+        custom: custom_from_sql(row.get(at + 8)?)?,
+        updated: row.get(at + 9)?,
+        etag: row.get(at + 10)?,
+    })
+}
+
+fn relation_from_row(row: &Row) -> rusqlite::Result<RelationRow> {
+    Ok(RelationRow {
+        user_id: row.get(0)?,
+        channel_id: row.get(1)?,
+        kind_field: row.get(2)?,
+        status: row.get(3)?,
+        custom: custom_from_sql(row.get(4)?)?,
+        updated: row.get(5)?,
+        etag: row.get(6)?,
+    })
+}
+
+fn opt_key(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(sort_key)
+}
+
+/// A timestamp strictly after `prev`, so every change moves `updated` forward.
+fn next_updated(prev: i64) -> i64 {
+    now_micros().max(prev + 1)
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path, referential_integrity: bool) -> rusqlite::Result<Store> {
+        let writer = open_connection(path)?;
+        writer.execute_batch(SCHEMA)?;
+        let readers = (0..4)
+            .map(|_| open_connection(path).map(Mutex::new))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(Store {
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+            referential_integrity,
+        })
+    }
+
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut conn)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, ApiError>) -> Result<T, ApiError> {
+        let n = self.readers.len();
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        for i in 0..n {
+            if let Ok(conn) = self.readers[(start + i) % n].try_lock() {
+                return f(&conn);
+            }
+        }
+        let conn = self.readers[start % n]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        f(&conn)
+    }
+
+    /// A value from the `meta` table.
+    pub fn meta(&self, key: &str) -> Result<Option<String>, ApiError> {
+        self.read(|c| {
+            Ok(
+                c.query_row("SELECT value FROM meta WHERE key = ?", [key], |r| r.get(0))
+                    .optional()?,
+            )
+        })
+    }
+
+    /// Sets a value in the `meta` table.
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), ApiError> {
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// One user or channel.
+    pub fn get_object(
+        &self,
+        sub: &str,
+        kind: Kind,
+        id: &str,
+    ) -> Result<Option<ObjectRow>, ApiError> {
+        self.read(|c| Ok(get_object(c, sub, kind, id)?))
+    }
+
+    /// Upserts a user or channel (PATCH merge). With `if_match`, the stored eTag must
+    /// equal it or nothing is written. Identical data is a no-op.
+    pub fn set_object(
+        &self,
+        sub: &str,
+        kind: Kind,
+        id: &str,
+        patch: &ObjectPatch,
+        if_match: Option<&str>,
+    ) -> Result<SetOutcome, ApiError> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            let existing = get_object(&tx, sub, kind, id)?;
+            if let Some(expected) = if_match.filter(|e| !e.is_empty()) {
+                let ok = match &existing {
+                    Some(row) => expected == "*" || row.etag == expected,
+                    None => false,
+                };
+                if !ok {
+                    return Ok(SetOutcome::PreconditionFailed);
+                }
+            }
+            let base = existing.clone().unwrap_or_else(|| ObjectRow {
+                id: id.to_string(),
+                ..Default::default()
+            });
+            let mut row = patch.apply(&base);
+            if let Some(old) = &existing {
+                if old.same_content(&row) {
+                    return Ok(SetOutcome::Done {
+                        row: old.clone(),
+                        changed: false,
+                    });
+                }
+            }
+            row.updated = next_updated(base.updated);
+            row.etag = row.compute_etag(kind);
+            upsert_object(&tx, sub, kind, &row)?;
+            tx.commit()?;
+            Ok(SetOutcome::Done { row, changed: true })
+        })
+    }
+
+    /// Inserts many objects and relations in one transaction (seeding, benchmarks).
+    pub fn bulk_load(
+        &self,
+        sub: &str,
+        objects: &[(Kind, ObjectRow)],
+        relations: &[RelationRow],
+    ) -> Result<(), ApiError> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            for (kind, row) in objects {
+                upsert_object(&tx, sub, *kind, row)?;
+            }
+            for r in relations {
+                upsert_relation(&tx, sub, r)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Deletes a user or channel (and, with referential integrity, its relations).
+    /// Returns whether it existed.
+    pub fn remove_object(&self, sub: &str, kind: Kind, id: &str) -> Result<bool, ApiError> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            let n = tx.execute(
+                "DELETE FROM objects WHERE sub_key = ? AND kind = ? AND id = ?",
+                params![sub, kind as i64, id],
+            )?;
+            if self.referential_integrity {
+                let col = match kind {
+                    Kind::User => "user_id",
+                    Kind::Channel => "channel_id",
+                };
+                tx.execute(
+                    &format!("DELETE FROM relations WHERE sub_key = ? AND {col} = ?"),
+                    params![sub, id],
+                )?;
+            }
+            tx.commit()?;
+            Ok(n > 0)
+        })
+    }
+
+    /// A page of users or channels, and the total when asked for.
+    pub fn list_objects(
+        &self,
+        sub: &str,
+        kind: Kind,
+        p: &ListParams,
+    ) -> Result<(Vec<ObjectRow>, Option<u64>), ApiError> {
+        let target = match kind {
+            Kind::User => Target::Users,
+            Kind::Channel => Target::Channels,
+        };
+        let mut where_sql = "o.sub_key = ? AND o.kind = ?".to_string();
+        let mut args: Vec<SqlValue> =
+            vec![SqlValue::Text(sub.into()), SqlValue::Integer(kind as i64)];
+        if let Some(f) = &p.filter {
+            let cond = compile(f, target)?;
+            where_sql.push_str(" AND ");
+            where_sql.push_str(&cond.sql);
+            args.extend(cond.params);
+        }
+        let order = order_by(p, false, "o.id_k, o.id");
+        self.read(|c| {
+            let sql = format!(
+                "SELECT {OBJECT_COLS} FROM objects o WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
+            );
+            let mut page_args = args.clone();
+            page_args.push(SqlValue::Integer(p.limit as i64));
+            page_args.push(SqlValue::Integer(p.offset.min(i64::MAX as u64) as i64));
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt
+                .query_map(params_from_iter(page_args), |r| object_from_row(r, 0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let total = if p.count {
+                let sql = format!("SELECT COUNT(*) FROM objects o WHERE {where_sql}");
+                let n: i64 = c
+                    .prepare_cached(&sql)?
+                    .query_row(params_from_iter(args), |r| r.get(0))?;
+                Some(n as u64)
+            } else {
+                None
+            };
+            Ok((rows, total))
+        })
+    }
+
+    /// A page of a user's memberships or a channel's members, with the metadata of the
+    /// object at the other end, and the total when asked for.
+    pub fn list_relations(
+        &self,
+        sub: &str,
+        view: View,
+        id: &str,
+        p: &ListParams,
+    ) -> Result<(Vec<RelationWithObject>, Option<u64>), ApiError> {
+        self.read(|c| list_relations(c, sub, view, id, p))
+    }
+
+    /// Applies a membership/member PATCH atomically (deletes, then upserts) and returns
+    /// the resulting list, paged as `p` says.
+    pub fn manage_relations(
+        &self,
+        sub: &str,
+        view: View,
+        id: &str,
+        set: &[RelationPatch],
+        delete: &[String],
+        p: &ListParams,
+    ) -> Result<(Vec<RelationWithObject>, Option<u64>), ApiError> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            let (own_kind, other_kind) = match view {
+                View::Memberships => (Kind::User, Kind::Channel),
+                View::Members => (Kind::Channel, Kind::User),
+            };
+            if self.referential_integrity && !set.is_empty() {
+                if get_object(&tx, sub, own_kind, id)?.is_none() {
+                    return Err(ApiError::path(
+                        own_kind.noun().to_lowercase().as_str(),
+                        format!(
+                            "{} '{id}' does not exist (referential integrity is on).",
+                            own_kind.noun()
+                        ),
+                    ));
+                }
+                let key = match view {
+                    View::Memberships => "channel",
+                    View::Members => "uuid",
+                };
+                for (i, entry) in set.iter().enumerate() {
+                    if get_object(&tx, sub, other_kind, &entry.other_id)?.is_none() {
+                        return Err(ApiError::body(
+                            &format!("set[{i}].{key}.id"),
+                            format!(
+                                "{} '{}' does not exist (referential integrity is on).",
+                                other_kind.noun(),
+                                entry.other_id
+                            ),
+                        ));
+                    }
+                }
+            }
+            let ids = |other: &str| -> (String, String) {
+                match view {
+                    View::Memberships => (id.to_string(), other.to_string()),
+                    View::Members => (other.to_string(), id.to_string()),
+                }
+            };
+            for other in delete {
+                let (u, ch) = ids(other);
+                tx.execute(
+                    "DELETE FROM relations WHERE sub_key = ? AND user_id = ? AND channel_id = ?",
+                    params![sub, u, ch],
+                )?;
+            }
+            for entry in set {
+                let (u, ch) = ids(&entry.other_id);
+                let existing = get_relation(&tx, sub, &u, &ch)?;
+                let base = existing.clone().unwrap_or_else(|| RelationRow {
+                    user_id: u.clone(),
+                    channel_id: ch.clone(),
+                    ..Default::default()
+                });
+                let pick = |patch: &Option<Option<String>>, old: &Option<String>| match patch {
+                    Some(v) => v.clone(),
+                    None => old.clone(),
+                };
+                let mut row = RelationRow {
+                    kind_field: pick(&entry.kind_field, &base.kind_field),
+                    status: pick(&entry.status, &base.status),
+                    custom: match &entry.custom {
+                        Some(v) => v.clone(),
+                        None => base.custom.clone(),
+                    },
+                    ..base.clone()
+                };
+                if let Some(old) = &existing {
+                    if old.kind_field == row.kind_field
+                        && old.status == row.status
+                        && old.custom == row.custom
+                    {
+                        continue;
+                    }
+                }
+                row.updated = next_updated(base.updated);
+                row.etag = row.compute_etag();
+                upsert_relation(&tx, sub, &row)?;
+            }
+            let result = list_relations(&tx, sub, view, id, p)?;
+            tx.commit()?;
+            Ok(result)
+        })
+    }
+}
+
+fn get_object(
+    c: &Connection,
+    sub: &str,
+    kind: Kind,
+    id: &str,
+) -> rusqlite::Result<Option<ObjectRow>> {
+    c.prepare_cached(&format!(
+        "SELECT {OBJECT_COLS} FROM objects o WHERE o.sub_key = ? AND o.kind = ? AND o.id = ?"
+    ))?
+    .query_row(params![sub, kind as i64, id], |r| object_from_row(r, 0))
+    .optional()
+}
+
+fn get_relation(
+    c: &Connection,
+    sub: &str,
+    user: &str,
+    channel: &str,
+) -> rusqlite::Result<Option<RelationRow>> {
+    c.prepare_cached(&format!(
+        "SELECT {RELATION_COLS} FROM relations r WHERE r.sub_key = ? AND r.user_id = ? AND r.channel_id = ?"
+    ))?
+    .query_row(params![sub, user, channel], relation_from_row)
+    .optional()
+}
+
+fn upsert_object(c: &Connection, sub: &str, kind: Kind, row: &ObjectRow) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT INTO objects(sub_key, kind, id, name, description, external_id, profile_url, email, type, status, custom, updated, etag, id_k, name_k, description_k, type_k, status_k)
+         VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+         ON CONFLICT(sub_key, kind, id) DO UPDATE SET name=excluded.name, description=excluded.description,
+           external_id=excluded.external_id, profile_url=excluded.profile_url, email=excluded.email,
+           type=excluded.type, status=excluded.status, custom=excluded.custom, updated=excluded.updated,
+           etag=excluded.etag, name_k=excluded.name_k, description_k=excluded.description_k,
+           type_k=excluded.type_k, status_k=excluded.status_k",
+    )?
+    .execute(params![
+        sub,
+        kind as i64,
+        row.id,
+        row.name,
+        row.description,
+        row.external_id,
+        row.profile_url,
+        row.email,
+        row.kind_field,
+        row.status,
+        custom_to_sql(&row.custom),
+        row.updated,
+        row.etag,
+        sort_key(&row.id),
+        opt_key(&row.name),
+        opt_key(&row.description),
+        opt_key(&row.kind_field),
+        opt_key(&row.status),
+    ])?;
+    Ok(())
+}
+
+fn upsert_relation(c: &Connection, sub: &str, row: &RelationRow) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT INTO relations(sub_key, user_id, channel_id, type, status, custom, updated, etag, user_id_k, channel_id_k, type_k, status_k)
+         VALUES(?,?,?,?,?,?,?,?,?,?,?,?)
+         ON CONFLICT(sub_key, user_id, channel_id) DO UPDATE SET type=excluded.type, status=excluded.status,
+           custom=excluded.custom, updated=excluded.updated, etag=excluded.etag,
+           type_k=excluded.type_k, status_k=excluded.status_k",
+    )?
+    .execute(params![
+        sub,
+        row.user_id,
+        row.channel_id,
+        row.kind_field,
+        row.status,
+        custom_to_sql(&row.custom),
+        row.updated,
+        row.etag,
+        sort_key(&row.user_id),
+        sort_key(&row.channel_id),
+        opt_key(&row.kind_field),
+        opt_key(&row.status),
+    ])?;
+    Ok(())
+}
+
+/// `ORDER BY` for the requested sort keys, then `tiebreak`. Strings sort by their
+/// collation key, then by the raw text. `relation` says whether unprefixed fields
+/// (`status`, `type`, `updated`) are the relation's (`r`) or the object's (`o`).
+fn order_by(p: &ListParams, relation: bool, tiebreak: &str) -> String {
+    let mut parts = Vec::new();
+    for key in &p.sort {
+        let dir = if key.descending { "DESC" } else { "ASC" };
+        let own = if relation { "r" } else { "o" };
+        let field = key
+            .field
+            .strip_prefix("channel.")
+            .or_else(|| key.field.strip_prefix("uuid."));
+        let cols: Vec<String> = match (field, key.field.as_str()) {
+            (Some("id"), f) if f.starts_with("channel.") => {
+                vec!["r.channel_id_k".into(), "r.channel_id".into()]
+            }
+            (Some("id"), _) => vec!["r.user_id_k".into(), "r.user_id".into()],
+            (Some("updated"), _) => vec!["o.updated".into()],
+            (Some(f), _) => vec![format!("o.{f}_k"), format!("o.{f}")],
+            (None, "updated") => vec![format!("{own}.updated")],
+            (None, f) => vec![format!("{own}.{f}_k"), format!("{own}.{f}")],
+        };
+        parts.extend(cols.into_iter().map(|c| format!("{c} {dir}")));
+    }
+    parts.push(tiebreak.to_string());
+    parts.join(", ")
+}
+
+fn list_relations(
+    c: &Connection,
+    sub: &str,
+    view: View,
+    id: &str,
+    p: &ListParams,
+) -> Result<(Vec<RelationWithObject>, Option<u64>), ApiError> {
+    let (own_col, other_col, tiebreak) = match view {
+        View::Memberships => ("r.user_id", "r.channel_id", "r.channel_id_k, r.channel_id"),
+        View::Members => ("r.channel_id", "r.user_id", "r.user_id_k, r.user_id"),
+    };
+    let from = format!(
+        "relations r LEFT JOIN objects o ON o.sub_key = r.sub_key AND o.kind = {} AND o.id = {other_col}",
+        view.other_kind() as i64
+    );
+    let mut where_sql = format!("r.sub_key = ? AND {own_col} = ?");
+    let mut args: Vec<SqlValue> = vec![SqlValue::Text(sub.into()), SqlValue::Text(id.into())];
+    if let Some(f) = &p.filter {
+        let cond = compile(f, view.target())?;
+        where_sql.push_str(" AND ");
+        where_sql.push_str(&cond.sql);
+        args.extend(cond.params);
+    }
+    let order = order_by(p, true, tiebreak);
+    let sql = format!(
+        "SELECT {RELATION_COLS}, o.id IS NOT NULL, {OBJECT_COLS} FROM {from} WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
+    );
+    let mut page_args = args.clone();
+    page_args.push(SqlValue::Integer(p.limit as i64));
+    page_args.push(SqlValue::Integer(p.offset.min(i64::MAX as u64) as i64));
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(page_args), |r| {
+            let relation = relation_from_row(r)?;
+            let has_other: bool = r.get(7)?;
+            let other = if has_other {
+                Some(object_from_row(r, 8)?)
+            } else {
+                None
+            };
+            Ok(RelationWithObject { relation, other })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let total = if p.count {
+        let sql = format!("SELECT COUNT(*) FROM {from} WHERE {where_sql}");
+        let n: i64 = c
+            .prepare_cached(&sql)?
+            .query_row(params_from_iter(args), |r| r.get(0))?;
+        Some(n as u64)
+    } else {
+        None
+    };
+    Ok((rows, total))
+}
