@@ -49,7 +49,9 @@ pub const MAX_LEN: usize = 4096;
 /// Invariants of ASTs produced by [`parse`] (and required for [`Expr`]'s
 /// `Display` to round-trip): `Or`/`And` have at least two children, a chain
 /// `a || b || c` is a single `Or` (nesting only comes from parentheses),
-/// fields have at least one segment and numbers are finite.
+/// fields have at least one segment and numbers are finite. `Display`
+/// prints canonical text; an AST nested deeper than [`MAX_DEPTH`] prints fine
+/// but will not parse back.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
     /// Any child matches (`a || b || ...`).
@@ -94,6 +96,15 @@ impl Expr {
             Expr::Not(inner) => inner.collect_fields(out),
             Expr::Compare { field, .. } | Expr::Like { field, .. } => out.push(field),
         }
+    }
+}
+
+impl std::str::FromStr for Expr {
+    type Err = FilterError;
+
+    /// Same as [`parse`].
+    fn from_str(text: &str) -> Result<Expr, FilterError> {
+        parse(text)
     }
 }
 

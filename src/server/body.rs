@@ -18,22 +18,16 @@ pub const MAX_ENTRIES: usize = 100;
 
 /// Checks a user id against PubNub's rules (spec §2).
 pub fn check_user_id(id: &str, location: &str, body: bool) -> Result<(), ApiError> {
-    check_id(id, location, body, "User id", true)
+    check_id(id, location, body, "User id")
 }
 
 /// Checks a channel id: the same rules as a user id, since the id is also the name of
 /// the channel its events are published on (spec §2 leaves channel ids open).
 pub fn check_channel_id(id: &str, location: &str, body: bool) -> Result<(), ApiError> {
-    check_id(id, location, body, "Channel id", true)
+    check_id(id, location, body, "Channel id")
 }
 
-fn check_id(
-    id: &str,
-    location: &str,
-    body: bool,
-    what: &str,
-    strict: bool,
-) -> Result<(), ApiError> {
+fn check_id(id: &str, location: &str, body: bool, what: &str) -> Result<(), ApiError> {
     let problem = if id.is_empty() {
         Some(format!("{what} must not be empty."))
     } else if id.len() > 92 {
@@ -43,10 +37,9 @@ fn check_id(
         ))
     } else if id.chars().any(|c| c.is_control()) {
         Some(format!("{what} must not contain control characters."))
-    } else if strict
-        && id
-            .chars()
-            .any(|c| matches!(c, ',' | '/' | '\\' | '*' | ':'))
+    } else if id
+        .chars()
+        .any(|c| matches!(c, ',' | '/' | '\\' | '*' | ':'))
     {
         Some(format!("{what} must not contain any of , / \\ * :"))
     } else {

@@ -117,7 +117,7 @@ pub struct RelationPatch {
 #[derive(Debug)]
 pub enum SetOutcome {
     /// Written (or unchanged, when `changed` is false).
-    Done { row: ObjectRow, changed: bool },
+    Done { row: Box<ObjectRow>, changed: bool },
     /// `If-Match` did not match the stored eTag.
     PreconditionFailed,
 }
@@ -322,7 +322,7 @@ impl Store {
             if let Some(old) = &existing {
                 if old.same_content(&row) {
                     return Ok(SetOutcome::Done {
-                        row: old.clone(),
+                        row: Box::new(old.clone()),
                         changed: false,
                     });
                 }
@@ -331,7 +331,10 @@ impl Store {
             row.etag = row.compute_etag(kind);
             upsert_object(&tx, sub, kind, &row)?;
             tx.commit()?;
-            Ok(SetOutcome::Done { row, changed: true })
+            Ok(SetOutcome::Done {
+                row: Box::new(row),
+                changed: true,
+            })
         })
     }
 

@@ -352,3 +352,10 @@ impl Expr {
         }
     }
 }
+
+#[test]
+fn from_str_is_parse() {
+    let e: Expr = "a == 1".parse().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(e, eq(&["a"], Value::Number(1.0)));
+    assert!("a ==".parse::<Expr>().is_err());
+}
