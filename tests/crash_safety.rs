@@ -1,0 +1,83 @@
+//! Crash safety: every write the server answered with 200 is still there after the
+//! server process is killed with SIGKILL and started again on the same database.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{json, Value};
+
+/// Starts `appctx serve` on a free port; returns the child and its origin.
+fn spawn_server(db: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_appctx"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--empty", "--db"])
+        .arg(db)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("appctx serve starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let origin = loop {
+        let line = lines.next().expect("server prints its address").expect("utf-8");
+        if let Some(rest) = line.split("App Context on ").nth(1) {
+            break rest.split_whitespace().next().expect("origin").to_string();
+        }
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, origin)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crash.db");
+    let (mut child, origin) = spawn_server(&db);
+    let http = reqwest::Client::new();
+    let mut acknowledged = Vec::new();
+    for i in 0..60 {
+        let id = format!("user-{i}");
+        let body = json!({"name": format!("Name {i}"), "custom": {"n": i}});
+        let res = http
+            .patch(format!("{origin}/v2/objects/crash/uuids/{id}"))
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let res = http
+            .patch(format!("{origin}/v2/objects/crash/uuids/{id}/channels"))
+            .body(json!({"set": [{"channel": {"id": format!("ch-{}", i % 5)}}]}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        acknowledged.push(id);
+    }
+    child.kill().expect("SIGKILL"); // std's kill() is SIGKILL on Unix
+    child.wait().unwrap();
+
+    let (mut child, origin) = spawn_server(&db);
+    for (i, id) in acknowledged.iter().enumerate() {
+        let v: Value = http
+            .get(format!("{origin}/v2/objects/crash/uuids/{id}?include=custom"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["data"]["custom"]["n"], i, "{id} lost: {v}");
+    }
+    let v: Value = http
+        .get(format!("{origin}/v2/objects/crash/channels/ch-0/uuids?count=true"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["totalCount"], 12);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
