@@ -52,10 +52,10 @@ const USERS: usize = 100_000;
 /// Concurrent keep-alive connections of the throughput runs.
 const CONNS: usize = 32;
 /// Throughput run: warm-up, then measured window (per run).
-const TP_WARMUP: Duration = Duration::from_millis(1_000);
-const TP_MEASURE: Duration = Duration::from_millis(4_000);
+const TP_WARMUP: Duration = Duration::from_millis(500);
+const TP_MEASURE: Duration = Duration::from_millis(2_500);
 /// Throughput rounds; ceiling and real alternate, so drift hits both alike.
-const TP_ROUNDS: usize = 3;
+const TP_ROUNDS: usize = 5;
 /// Latency runs: warm-up requests, measured requests, and a time cap per query.
 const LAT_WARMUP: usize = 20;
 const LAT_REQUESTS: usize = 200;
@@ -128,7 +128,9 @@ async fn run() -> Result<(), BoxError> {
     );
     let ceiling_addr = start_ceiling(static_body.clone()).await?;
 
-    // 1 + 2: throughput, alternating ceiling and real.
+    // 1 + 2: throughput. Ceiling and real alternate in short rounds and the ratio is
+    // the median of the per-round ratios, so a neighbour's load (this machine is
+    // shared) or thermal drift hits both sides of each ratio alike.
     let mut ceiling_runs = Vec::new();
     let mut real_runs = Vec::new();
     for round in 0..TP_ROUNDS {
@@ -138,11 +140,14 @@ async fn run() -> Result<(), BoxError> {
         ] {
             let r = throughput(addr, GET_PATH).await?;
             println!(
-                "  round {}: {name:<18} {:>9.0} req/s  (p50 {:.2} ms, p99 {:.2} ms under load, {} errors)",
+                "  round {}: {name:<18} {:>7.0} req/s  p50 {:.2} ms, p99 {:.2} ms under load; cores busy: server {:.2}, client {:.2}, others {:.2}; {} errors",
                 round + 1,
                 r.rps,
                 r.p50_ms,
                 r.p99_ms,
+                r.server_cpu,
+                r.client_cpu,
+                r.other_cpu,
                 r.errors
             );
             runs.push(r);
@@ -165,39 +170,57 @@ async fn run() -> Result<(), BoxError> {
         }
         let lat = latency(server.addr, path).await?;
         println!(
-            "  {label:<36} totalCount {:>6}, page {page:>3}, {} samples: p50 {:.2} p90 {:.2} p99 {:.2} max {:.2} ms",
+            "  {label:<36} totalCount {:>6}, page {page:>3}, {} samples: p50 {:.2} p90 {:.2} p99 {:.2} max {:.2} ms; others busy {:.2} cores",
             total.map_or("-".to_string(), |t| t.to_string()),
             lat.samples,
             lat.p50,
             lat.p90,
             lat.p99,
-            lat.max
+            lat.max,
+            lat.other_cpu
         );
         lists.push((label, total, lat));
     }
 
     // The report.
-    let best = |runs: &[Throughput]| runs.iter().map(|r| r.rps).fold(0.0, f64::max);
-    let ceiling = best(&ceiling_runs);
-    let real = best(&real_runs);
-    let ratio = if ceiling > 0.0 { real / ceiling } else { 0.0 };
+    let rps = |runs: &[Throughput]| runs.iter().map(|r| r.rps).collect::<Vec<_>>();
+    let (ceiling, ceiling_best) = (median(rps(&ceiling_runs)), max(rps(&ceiling_runs)));
+    let (real, real_best) = (median(rps(&real_runs)), max(rps(&real_runs)));
+    let ratio = median(
+        ceiling_runs
+            .iter()
+            .zip(&real_runs)
+            .map(|(c, r)| if c.rps > 0.0 { r.rps / c.rps } else { 0.0 })
+            .collect(),
+    );
+    let cpu_per_req = |runs: &[Throughput]| {
+        median(
+            runs.iter()
+                .map(|r| r.server_cpu * 1e6 / r.rps.max(1.0))
+                .collect(),
+        )
+    };
     let verdict = |ok: bool| if ok { "PASS" } else { "FAIL" };
     println!();
     println!(
-        "## Results ({cpus} CPUs, {cpu_model}; {CONNS} keep-alive connections, best of {TP_ROUNDS} x {} s; {LAT_REQUESTS} sequential requests after {LAT_WARMUP} warm-up)",
-        TP_MEASURE.as_secs()
+        "## Results ({cpus} CPUs, {cpu_model}; {CONNS} keep-alive connections, median of {TP_ROUNDS} alternating rounds of {:.1} s; {LAT_REQUESTS} sequential requests after {LAT_WARMUP} warm-up)",
+        TP_MEASURE.as_secs_f64()
     );
     println!();
     println!("| measurement | result | target | verdict |");
     println!("|---|---|---|---|");
     println!(
-        "| ceiling: static JSON ({} B), axum::serve | {:.0} req/s | - | info |",
+        "| ceiling: static JSON ({} B), axum::serve | {:.0} req/s (best {:.0}; server CPU {:.1} us/req) | - | info |",
         static_body.len(),
-        ceiling
+        ceiling,
+        ceiling_best,
+        cpu_per_req(&ceiling_runs)
     );
     println!(
-        "| get uuid metadata | {:.0} req/s = {:.0}% of ceiling | >= 50% of ceiling | {} |",
+        "| get uuid metadata | {:.0} req/s (best {:.0}; server CPU {:.1} us/req) = {:.0}% of ceiling | >= 50% of ceiling | {} |",
         real,
+        real_best,
+        cpu_per_req(&real_runs),
         ratio * 100.0,
         verdict(ratio >= 0.5)
     );
@@ -217,6 +240,20 @@ async fn run() -> Result<(), BoxError> {
             ("-", "info")
         };
         println!("| list {USERS} users, {label}, limit=100 | {result} | {target} | {v} |");
+    }
+    let busy = ceiling_runs
+        .iter()
+        .chain(&real_runs)
+        .map(|r| r.other_cpu)
+        .chain(lists.iter().map(|(_, _, l)| l.other_cpu))
+        .fold(0.0, f64::max);
+    if busy > 0.25 {
+        println!();
+        println!(
+            "WARNING: other processes kept up to {busy:.2} of {cpus} cores busy during the runs: \
+             req/s and latencies are pessimistic and noisy (the ratio, taken per round, less so). \
+             Rerun on a quiet machine."
+        );
     }
     println!();
     println!(
@@ -281,12 +318,13 @@ impl Rng {
     }
 }
 
+#[rustfmt::skip]
 const FIRST: &[&str] = &[
     "Aaron", "Adam", "Aisha", "Alejandro", "Alice", "Amelia", "Anna", "Arjun", "Beatriz",
     "Benjamin", "Bianca", "Bogdan", "Brandon", "Camila", "Carlos", "Charlotte", "Chen",
     "Chloe", "Christopher", "Daniel", "David", "Deepika", "Diego", "Dmitri", "Elena",
-    "Elijah", "Elizabeth", "Emily", "Emma", "Ethan", "Fatima", "Felix", "Fernando",
-    "Fiona", "Gabriel", "Grace", "Hannah", "Harper", "Hiroshi", "Hugo", "Ibrahim", "Ingrid",
+    "Elijah", "Elizabeth", "Emily", "Emma", "Ethan", "Fatima", "Felix", "Fernando", "Fiona",
+    "Gabriel", "Grace", "Hannah", "Harper", "Hiroshi", "Hugo", "Ibrahim", "Ingrid",
     "Isabella", "Ivan", "Jack", "Jacob", "James", "Jasmine", "Javier", "Jessica", "Joanna",
     "John", "Jorge", "José", "Joseph", "Julia", "Kai", "Karen", "Kenji", "Kevin", "Laura",
     "Leila", "Liam", "Lily", "Lucas", "Lucía", "Łukasz", "Madison", "Maria", "Mariana",
@@ -298,28 +336,35 @@ const FIRST: &[&str] = &[
     "Wei", "William", "Xavier", "Yara", "Yusuf", "Zara", "Zoë", "Émilie", "Ólafur",
 ];
 
+#[rustfmt::skip]
 const LAST: &[&str] = &[
     "Adams", "Ahmed", "Almeida", "Anderson", "Bauer", "Becker", "Brown", "Campbell",
     "Castillo", "Chen", "Clark", "Cohen", "Costa", "da Silva", "Davis", "de Jong", "Díaz",
     "Dubois", "Evans", "Fischer", "García", "Gonzalez", "Green", "Gupta", "Hall", "Hansen",
-    "Hernández", "Hoffmann", "Ito", "Jackson", "Jensen", "Johnson", "Jones", "Kim", "Kowalski",
-    "Kumar", "Lee", "Lewis", "López", "Martin", "Martínez", "Mann", "Meyer", "Miller",
-    "Moore", "Müller", "Nakamura", "Nguyen", "Novak", "O'Brien", "Okafor", "Olsen", "Patel",
-    "Pereira", "Petrov", "Rossi", "Sánchez", "Santos", "Schmidt", "Schneider", "Silva",
-    "Singh", "Smith", "Sato", "Taylor", "Thomas", "Thompson", "Tanaka", "Wagner", "Walker",
-    "Wang", "White", "Williams", "Wilson", "Wright", "Yamamoto", "Young", "Zhang", "Brennan",
-    "Hanna",
+    "Hernández", "Hoffmann", "Ito", "Jackson", "Jensen", "Johnson", "Jones", "Kim",
+    "Kowalski", "Kumar", "Lee", "Lewis", "López", "Martin", "Martínez", "Mann", "Meyer",
+    "Miller", "Moore", "Müller", "Nakamura", "Nguyen", "Novak", "O'Brien", "Okafor",
+    "Olsen", "Patel", "Pereira", "Petrov", "Rossi", "Sánchez", "Santos", "Schmidt",
+    "Schneider", "Silva", "Singh", "Smith", "Sato", "Taylor", "Thomas", "Thompson",
+    "Tanaka", "Wagner", "Walker", "Wang", "White", "Williams", "Wilson", "Wright",
+    "Yamamoto", "Young", "Zhang", "Brennan", "Hanna",
 ];
 
+#[rustfmt::skip]
 const HANDLE: &[&str] = &[
-    "nightowl", "pixelpusher", "astro", "zen_master", "coffee.addict", "skywalker", "mr.robot",
-    "ninja", "wanderer", "bytewise", "gamer", "sunny", "blue_fox", "quietstorm", "rocket",
+    "nightowl", "pixelpusher", "astro", "zen_master", "coffee.addict", "skywalker",
+    "mr.robot", "ninja", "wanderer", "bytewise", "gamer", "sunny", "blue_fox", "quietstorm",
+    "rocket",
 ];
 
+#[rustfmt::skip]
 const DEPARTMENTS: &[&str] = &[
     "engineering", "sales", "support", "marketing", "finance", "design", "operations",
 ];
-const LOCALES: &[&str] = &["en-US", "en-GB", "de-DE", "fr-FR", "es-ES", "pt-BR", "ja-JP"];
+#[rustfmt::skip]
+const LOCALES: &[&str] = &[
+    "en-US", "en-GB", "de-DE", "fr-FR", "es-ES", "pt-BR", "ja-JP",
+];
 
 fn user_name(rng: &mut Rng) -> Option<String> {
     let first = rng.pick(FIRST);
@@ -376,8 +421,14 @@ fn load_users(db: &Path) -> Result<(f64, f64), BoxError> {
             profile_url: (rng.below(2) == 0)
                 .then(|| format!("https://cdn.example.com/avatars/{i}.png")),
             email: (rng.below(10) < 8).then(|| format!("{slug}{}@example.com", i % 97)),
-            kind_field: Some(rng.pick(&["member", "member", "member", "admin", "guest"]).into()),
-            status: Some(rng.pick(&["active", "active", "active", "inactive", "away"]).into()),
+            kind_field: Some(
+                rng.pick(&["member", "member", "member", "admin", "guest"])
+                    .into(),
+            ),
+            status: Some(
+                rng.pick(&["active", "active", "active", "inactive", "away"])
+                    .into(),
+            ),
             custom: with_custom.then_some(custom),
             updated: now - (rng.below(365) as i64) * day - (rng.next() % day as u64) as i64,
             etag: String::new(),
@@ -395,6 +446,11 @@ fn load_users(db: &Path) -> Result<(f64, f64), BoxError> {
 
 struct Throughput {
     rps: f64,
+    /// Cores busy in the server process, in the load generator, and in everything else
+    /// on the machine (other processes, steal) during the run.
+    server_cpu: f64,
+    client_cpu: f64,
+    other_cpu: f64,
     p50_ms: f64,
     p99_ms: f64,
     errors: u64,
@@ -402,6 +458,8 @@ struct Throughput {
 
 struct Latency {
     samples: usize,
+    /// Cores busy outside the server and the load generator during the run.
+    other_cpu: f64,
     p50: f64,
     p90: f64,
     p99: f64,
@@ -426,6 +484,7 @@ async fn child(args: &[String], cap: Duration) -> Result<Value, BoxError> {
 }
 
 async fn throughput(addr: SocketAddr, path: &str) -> Result<Throughput, BoxError> {
+    let (cpu0, sys0, t0) = (cpu_secs(), system_busy_secs(), Instant::now());
     let v = child(
         &[
             "throughput".into(),
@@ -438,10 +497,20 @@ async fn throughput(addr: SocketAddr, path: &str) -> Result<Throughput, BoxError
         TP_WARMUP + TP_MEASURE + Duration::from_secs(15),
     )
     .await?;
+    let wall = t0.elapsed().as_secs_f64();
+    let server_secs = cpu_secs() - cpu0;
+    let client_secs = v["cpu_secs"].as_f64().unwrap_or(0.0);
+    let other_secs = (system_busy_secs() - sys0 - server_secs - client_secs).max(0.0);
+    if let Some(e) = v["error"].as_str() {
+        return Err(format!("load generator: {e}").into());
+    }
     let requests = v["requests"].as_u64().unwrap_or(0);
     let secs = v["secs"].as_f64().unwrap_or(1.0);
     Ok(Throughput {
         rps: requests as f64 / secs,
+        server_cpu: server_secs / wall,
+        client_cpu: client_secs / wall,
+        other_cpu: other_secs / wall,
         p50_ms: v["p50_us"].as_f64().unwrap_or(0.0) / 1000.0,
         p99_ms: v["p99_us"].as_f64().unwrap_or(0.0) / 1000.0,
         errors: v["errors"].as_u64().unwrap_or(0),
@@ -449,6 +518,7 @@ async fn throughput(addr: SocketAddr, path: &str) -> Result<Throughput, BoxError
 }
 
 async fn latency(addr: SocketAddr, path: &str) -> Result<Latency, BoxError> {
+    let (cpu0, sys0, t0) = (cpu_secs(), system_busy_secs(), Instant::now());
     let v = child(
         &[
             "latency".into(),
@@ -461,6 +531,12 @@ async fn latency(addr: SocketAddr, path: &str) -> Result<Latency, BoxError> {
         LAT_CAP + Duration::from_secs(15),
     )
     .await?;
+    let wall = t0.elapsed().as_secs_f64();
+    let ours = cpu_secs() - cpu0 + v["cpu_secs"].as_f64().unwrap_or(0.0);
+    let other_cpu = (system_busy_secs() - sys0 - ours).max(0.0) / wall;
+    if let Some(e) = v["error"].as_str() {
+        return Err(format!("load generator: {e}").into());
+    }
     let mut us: Vec<u64> = v["lat_us"]
         .as_array()
         .map(|a| a.iter().filter_map(Value::as_u64).collect())
@@ -469,11 +545,67 @@ async fn latency(addr: SocketAddr, path: &str) -> Result<Latency, BoxError> {
     let ms = |q: f64| percentile(&us, q) as f64 / 1000.0;
     Ok(Latency {
         samples: us.len(),
+        other_cpu,
         p50: ms(0.50),
         p90: ms(0.90),
         p99: ms(0.99),
         max: us.last().copied().unwrap_or(0) as f64 / 1000.0,
     })
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+fn max(v: Vec<f64>) -> f64 {
+    v.into_iter().fold(0.0, f64::max)
+}
+
+/// CPU time (user + system) of this process so far, in seconds, from /proc (0 where
+/// there is no /proc). Assumes the usual 100 clock ticks per second.
+fn cpu_secs() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command: state is field 3, utime 14, stime 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        f.get(i - 3)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (ticks(14) + ticks(15)) as f64 / 100.0
+}
+
+/// Busy CPU time of the whole machine so far (all but idle and iowait), in seconds,
+/// from /proc/stat.
+fn system_busy_secs() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/stat") else {
+        return 0.0;
+    };
+    let Some(line) = stat.lines().find(|l| l.starts_with("cpu ")) else {
+        return 0.0;
+    };
+    // user nice system idle iowait irq softirq steal ...
+    let f: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let busy: u64 = f
+        .iter()
+        .take(8)
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4)
+        .map(|(_, v)| v)
+        .sum();
+    busy as f64 / 100.0
 }
 
 /// Nearest-rank percentile of sorted samples.
@@ -491,14 +623,10 @@ fn percentile(sorted: &[u64], q: f64) -> u64 {
 
 fn loadgen_main(args: &[String]) {
     // One thread: see the module comment.
-    let threads: usize = std::env::var("BENCH_CLIENT_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
-    let rt = if threads > 1 { tokio::runtime::Builder::new_multi_thread().worker_threads(threads)
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("tokio runtime") } else { tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime") };
+        .expect("tokio runtime");
     let result = rt.block_on(async {
         let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
         let num = |i: usize| arg(i).parse::<u64>().unwrap_or(0);
@@ -567,7 +695,9 @@ async fn loadgen_throughput(
                         }
                     }
                 }
-                let Some(stream) = conn.as_mut() else { continue };
+                let Some(stream) = conn.as_mut() else {
+                    continue;
+                };
                 let t = Instant::now();
                 let r = tokio::time::timeout(
                     Duration::from_secs(5),
@@ -606,6 +736,7 @@ async fn loadgen_throughput(
         "errors": errors,
         "p50_us": percentile(&all, 0.50),
         "p99_us": percentile(&all, 0.99),
+        "cpu_secs": cpu_secs(),
     }))
 }
 
@@ -635,7 +766,7 @@ async fn loadgen_latency(
             lat_us.push(us);
         }
     }
-    Ok(json!({ "lat_us": lat_us, "errors": errors }))
+    Ok(json!({ "lat_us": lat_us, "errors": errors, "cpu_secs": cpu_secs() }))
 }
 
 async fn connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
@@ -645,8 +776,10 @@ async fn connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
 }
 
 fn request_bytes(addr: SocketAddr, path: &str) -> Vec<u8> {
-    format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: appctx-bench\r\nAccept: */*\r\n\r\n")
-        .into_bytes()
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: appctx-bench\r\nAccept: */*\r\n\r\n"
+    )
+    .into_bytes()
 }
 
 /// Sends one request and reads one `Content-Length` response on a keep-alive

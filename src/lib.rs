@@ -2,5 +2,8 @@
 //! Context server that speaks PubNub's wire protocol.
 
 pub mod api;
+pub mod cli;
+pub mod config;
 pub mod filter;
 pub mod server;
+pub mod tui;

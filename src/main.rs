@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use color_eyre::eyre::{eyre, Result};
@@ -15,6 +16,8 @@ use appctx::server::{self, signing::Keys, ServerConfig};
     about = "Browse and edit PubNub App Context from the terminal"
 )]
 struct Cli {
+    #[command(flatten)]
+    global: appctx::cli::GlobalArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -23,6 +26,8 @@ struct Cli {
 enum Command {
     /// Run the local App Context server (PubNub's wire protocol, SQLite-backed).
     Serve(ServeArgs),
+    #[command(flatten)]
+    Script(appctx::cli::Command),
 }
 
 #[derive(Parser)]
@@ -88,11 +93,14 @@ async fn serve(args: ServeArgs) -> Result<()> {
 }
 
 #[tokio::main]
-async fn main() -> Result<()> {
+async fn main() -> Result<ExitCode> {
     color_eyre::install()?;
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Serve(args)) => serve(args).await,
-        None => serve(ServeArgs::parse_from(["serve"])).await,
+        Some(Command::Serve(args)) => serve(args).await.map(|()| ExitCode::SUCCESS),
+        Some(Command::Script(command)) => Ok(appctx::cli::run(&cli.global, command).await),
+        None => serve(ServeArgs::parse_from(["serve"]))
+            .await
+            .map(|()| ExitCode::SUCCESS),
     }
 }

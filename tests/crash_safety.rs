@@ -18,7 +18,10 @@ fn spawn_server(db: &std::path::Path) -> (Child, String) {
     let stderr = child.stderr.take().expect("stderr");
     let mut lines = BufReader::new(stderr).lines();
     let origin = loop {
-        let line = lines.next().expect("server prints its address").expect("utf-8");
+        let line = lines
+            .next()
+            .expect("server prints its address")
+            .expect("utf-8");
         if let Some(rest) = line.split("App Context on ").nth(1) {
             break rest.split_whitespace().next().expect("origin").to_string();
         }
@@ -60,7 +63,9 @@ async fn acknowledged_writes_survive_kill_9() {
     let (mut child, origin) = spawn_server(&db);
     for (i, id) in acknowledged.iter().enumerate() {
         let v: Value = http
-            .get(format!("{origin}/v2/objects/crash/uuids/{id}?include=custom"))
+            .get(format!(
+                "{origin}/v2/objects/crash/uuids/{id}?include=custom"
+            ))
             .send()
             .await
             .unwrap()
@@ -70,7 +75,9 @@ async fn acknowledged_writes_survive_kill_9() {
         assert_eq!(v["data"]["custom"]["n"], i, "{id} lost: {v}");
     }
     let v: Value = http
-        .get(format!("{origin}/v2/objects/crash/channels/ch-0/uuids?count=true"))
+        .get(format!(
+            "{origin}/v2/objects/crash/channels/ch-0/uuids?count=true"
+        ))
         .send()
         .await
         .unwrap()

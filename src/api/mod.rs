@@ -1,5 +1,25 @@
-//! The App Context client side: wire types (shared with the local server) and request
-//! signing.
+//! The App Context client: wire types (shared with the local server), request signing,
+//! and [`Client`] with one async method per operation (all 16), paging, retries and
+//! typed errors.
 
+pub mod client;
+pub mod error;
+pub mod keyset;
+mod objects;
+pub mod options;
+pub mod paging;
+mod relations;
+pub mod retry;
 pub mod signature;
 pub mod types;
+
+pub use client::{Client, ClientOptions, PNSDK};
+pub use error::Error;
+pub use keyset::{Keyset, Secret, DEFAULT_ORIGIN};
+pub use options::{
+    ChannelFields, Include, ListOptions, ObjectListOptions, PageRef, RelationChange, RelationEntry,
+    RelationInclude, RelationListOptions, SetOptions, SortDirection, SortKey, UserFields,
+    MAX_LIMIT,
+};
+pub use paging::Pager;
+pub use retry::RetryPolicy;

@@ -60,10 +60,14 @@ pub fn initialise(store: &Store, empty: bool) -> Result<(), ApiError> {
     store.set_meta("initialised", &now_micros().to_string())
 }
 
-/// Loads the demo keyset into `sub`, with `updated` spread over the last 90 days.
+/// The demo keyset's `updated` times are spread over the 90 days before this instant
+/// (2026-11-01T00:00:00Z), so a seeded keyset is the same, eTags included, every time.
+pub const DEMO_EPOCH_MICROS: i64 = 1_793_491_200_000_000;
+
+/// Loads the demo keyset into `sub`.
 pub fn seed_demo(store: &Store, sub: &str) -> Result<(), ApiError> {
     let demo: Demo = serde_json::from_str(DEMO_JSON).map_err(ApiError::internal)?;
-    let now = now_micros();
+    let now = DEMO_EPOCH_MICROS;
     let day = 86_400_000_000i64;
     let spread = |i: usize| now - ((i as i64 * 7_919) % 90) * day - (i as i64 * 61_000_017) % day;
     let mut objects = Vec::new();

@@ -5,6 +5,8 @@
   `target/release/appctx` relative to the repository root).
 * `signing_server` (session, started on first use): the same binary with
   `--publish-key pub-c-test --secret-key sec-c-test`.
+* `ri_server` (session, started on first use): the same binary with
+  `--referential-integrity`.
 * `sub_key` (per test): a fresh subscribe key, so every test has its own empty keyset.
 * `pn` (per test): a `PubNub` client configured for `server` and `sub_key`.
 * `make_pubnub(...)`: builds further clients (other keys, secrets, user ids).
@@ -60,6 +62,19 @@ def _binary_path() -> Path:
     return path
 
 
+def _missing_binary_message(path: Path) -> str:
+    return ("appctx binary not found or not executable at %s (from APPCTX_BIN, default %s "
+            "relative to the repository root); build it with `cargo build --release` or point "
+            "APPCTX_BIN at it" % (path, DEFAULT_BIN))
+
+
+def pytest_sessionstart(session):
+    # One clear error instead of one per test.
+    path = _binary_path()
+    if not path.is_file() or not os.access(path, os.X_OK):
+        raise pytest.UsageError(_missing_binary_message(path))
+
+
 class AppctxServer:
     """One `appctx serve` child process."""
 
@@ -69,11 +84,7 @@ class AppctxServer:
         self.name = name
         self.binary = _binary_path()
         if not self.binary.is_file() or not os.access(self.binary, os.X_OK):
-            pytest.fail(
-                "appctx binary not found or not executable at %s; build it with "
-                "`cargo build --release` or point APPCTX_BIN at it" % self.binary,
-                pytrace=False,
-            )
+            pytest.fail(_missing_binary_message(self.binary), pytrace=False)
         self.tmpdir = Path(tempfile.mkdtemp(prefix="appctx-sdk-%s-" % name))
         self.db = self.tmpdir / "appctx.db"
         self.log_path = self.tmpdir / "serve.log"
@@ -162,6 +173,13 @@ def signing_server(request):
         "signing",
         ["--publish-key", SIGNING_PUBLISH_KEY, "--secret-key", SIGNING_SECRET_KEY],
     )
+    yield srv
+    _finish(srv, request)
+
+
+@pytest.fixture(scope="session")
+def ri_server(request):
+    srv = AppctxServer("referential-integrity", ["--referential-integrity"])
     yield srv
     _finish(srv, request)
 

@@ -1,0 +1,221 @@
+//! `appctx export`: the whole keyset as JSON Lines (format in `record.rs`).
+//!
+//! Users and channels are paged straight to the output. App Context has no call that
+//! lists every membership, so they are found by asking each user for its channels or
+//! each channel for its members — whichever side is smaller, or both with
+//! `--thorough` — several requests at a time, then written sorted by user and channel
+//! so two exports of the same data are byte-identical.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use futures::StreamExt;
+use serde::Serialize;
+
+use super::args::ExportArgs;
+use super::record::{ChannelRecord, Header, MembershipRecord, Record, RelationState, UserRecord};
+use super::{progress, CliError, Ctx};
+use crate::api::{Client, Error, Include, ListOptions, RelationInclude, MAX_LIMIT};
+
+/// Relation lists fetched at once.
+const CONCURRENCY: usize = 8;
+
+/// Memberships keyed by (user id, channel id).
+type Relations = BTreeMap<(String, String), RelationState>;
+
+/// Counts of what was written.
+#[derive(Debug, Default, Serialize)]
+pub struct ExportCounts {
+    pub users: u64,
+    pub channels: u64,
+    pub memberships: u64,
+}
+
+/// Runs `appctx export`.
+pub async fn run(ctx: &Ctx, args: ExportArgs) -> Result<(), CliError> {
+    let conn = ctx.connect().await?;
+    let mut sink = Sink::open(args.out.as_deref())?;
+    let counts = export(&conn.client, &mut *sink.writer, args.meta, args.thorough).await?;
+    sink.commit()?;
+    eprintln!(
+        "exported {} users, {} channels, {} memberships",
+        counts.users, counts.channels, counts.memberships
+    );
+    Ok(())
+}
+
+/// Writes the keyset `client` talks to as JSON Lines.
+pub async fn export(
+    client: &Client,
+    out: &mut dyn Write,
+    meta: bool,
+    thorough: bool,
+) -> Result<ExportCounts, CliError> {
+    let mut counts = ExportCounts::default();
+    let bar = progress::counter("exporting");
+    line(out, &Record::Header(Header::current()))?;
+    let all = ListOptions {
+        limit: Some(MAX_LIMIT),
+        include: Include::ALL,
+        ..Default::default()
+    };
+
+    let mut user_ids = Vec::new();
+    let mut pages = client.users_pager(all.clone())?;
+    while let Some(page) = pages.next_page().await {
+        for u in page?.data {
+            line(out, &Record::User(UserRecord::from_user(&u, meta)))?;
+            user_ids.push(u.user_id);
+        }
+        bar.set_position(user_ids.len() as u64);
+    }
+    counts.users = user_ids.len() as u64;
+
+    let mut channel_ids = Vec::new();
+    let mut pages = client.channels_pager(all)?;
+    while let Some(page) = pages.next_page().await {
+        for c in page?.data {
+            line(out, &Record::Channel(ChannelRecord::from_channel(&c, meta)))?;
+            channel_ids.push(c.channel_id);
+        }
+        bar.set_position(counts.users + channel_ids.len() as u64);
+    }
+    counts.channels = channel_ids.len() as u64;
+
+    let from_users = thorough || user_ids.len() <= channel_ids.len();
+    let from_channels = thorough || !from_users;
+    let mut relations = Relations::new();
+    if from_users {
+        memberships_of_users(client, &user_ids, &mut relations).await?;
+    }
+    if from_channels {
+        members_of_channels(client, &channel_ids, &mut relations).await?;
+    }
+    for ((user, channel), state) in &relations {
+        let record = MembershipRecord::new(user, channel, state, meta);
+        line(out, &Record::Membership(record))?;
+    }
+    counts.memberships = relations.len() as u64;
+    out.flush()?;
+    bar.finish_and_clear();
+    Ok(counts)
+}
+
+fn relation_options() -> ListOptions<RelationInclude> {
+    ListOptions {
+        limit: Some(MAX_LIMIT),
+        include: RelationInclude {
+            relation: Include::ALL,
+            related: None,
+        },
+        ..Default::default()
+    }
+}
+
+async fn memberships_of_users(
+    client: &Client,
+    user_ids: &[String],
+    relations: &mut Relations,
+) -> Result<(), Error> {
+    let mut results = futures::stream::iter(user_ids)
+        .map(|user| async move {
+            let items = client
+                .memberships_pager(user, relation_options())?
+                .collect_all()
+                .await?;
+            Ok::<_, Error>((user, items))
+        })
+        .buffer_unordered(CONCURRENCY);
+    while let Some(result) = results.next().await {
+        let (user, items) = result?;
+        for m in &items {
+            relations.insert((user.clone(), m.channel.id().to_string()), m.into());
+        }
+    }
+    Ok(())
+}
+
+async fn members_of_channels(
+    client: &Client,
+    channel_ids: &[String],
+    relations: &mut Relations,
+) -> Result<(), Error> {
+    let mut results = futures::stream::iter(channel_ids)
+        .map(|channel| async move {
+            let items = client
+                .members_pager(channel, relation_options())?
+                .collect_all()
+                .await?;
+            Ok::<_, Error>((channel, items))
+        })
+        .buffer_unordered(CONCURRENCY);
+    while let Some(result) = results.next().await {
+        let (channel, items) = result?;
+        for m in &items {
+            relations.insert((m.uuid.id().to_string(), channel.clone()), m.into());
+        }
+    }
+    Ok(())
+}
+
+fn line(out: &mut dyn Write, record: &Record) -> Result<(), CliError> {
+    serde_json::to_writer(&mut *out, record).map_err(|e| CliError::Io(e.to_string()))?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+/// Stdout, or a file written beside its final path and renamed into place on success
+/// (a failed export leaves any earlier file untouched).
+struct Sink {
+    writer: Box<dyn Write + Send>,
+    rename: Option<(PathBuf, PathBuf)>,
+}
+
+impl Sink {
+    fn open(out: Option<&Path>) -> Result<Sink, CliError> {
+        let Some(path) = out else {
+            return Ok(Sink {
+                writer: Box::new(BufWriter::new(std::io::stdout())),
+                rename: None,
+            });
+        };
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(format!(".partial-{}", std::process::id()));
+        let tmp = PathBuf::from(tmp);
+        let file = File::create(&tmp)
+            .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", tmp.display())))?;
+        Ok(Sink {
+            writer: Box::new(BufWriter::new(file)),
+            rename: Some((tmp, path.to_path_buf())),
+        })
+    }
+
+    fn commit(mut self) -> Result<(), CliError> {
+        self.writer.flush()?;
+        // Close the file before renaming it.
+        drop(std::mem::replace(
+            &mut self.writer,
+            Box::new(std::io::sink()),
+        ));
+        if let Some((tmp, path)) = self.rename.take() {
+            std::fs::rename(&tmp, &path).map_err(|e| {
+                CliError::Io(format!(
+                    "cannot move {} to {}: {e}",
+                    tmp.display(),
+                    path.display()
+                ))
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        if let Some((tmp, _)) = &self.rename {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}

@@ -1,0 +1,466 @@
+//! `appctx import FILE`: reads an export back. The whole file is checked first (a bad
+//! line is a usage error and nothing is sent). Then, per kind, what is stored is read,
+//! each record is compared with it, identical ones are skipped, and the rest are
+//! written — updates conditionally on the eTag just read. A failed record is reported
+//! and the import goes on; the summary counts created/updated/unchanged/failed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+
+use futures::StreamExt;
+use indicatif::ProgressBar;
+use serde::Serialize;
+
+use super::args::ImportArgs;
+use super::record::{
+    ChannelRecord, MembershipRecord, Record, RelationState, UserRecord, FORMAT, VERSION,
+};
+use super::{progress, CliError, Ctx};
+use crate::api::types::{Channel, ETag, HasId, User};
+use crate::api::{
+    Client, Error, Include, ListOptions, Pager, RelationInclude, RelationListOptions, SetOptions,
+    MAX_LIMIT,
+};
+
+/// Writes in flight at once.
+const CONCURRENCY: usize = 16;
+/// Up to this many records of a kind are looked up one by one; more, and the whole
+/// list is read instead.
+const LOOKUP_ONE_BY_ONE: usize = 100;
+
+/// Created/updated/unchanged/failed counts of one kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub failed: u64,
+}
+
+impl Tally {
+    fn add(&mut self, o: &Outcome) {
+        match o {
+            Outcome::Created => self.created += 1,
+            Outcome::Updated => self.updated += 1,
+            Outcome::Unchanged => self.unchanged += 1,
+            Outcome::Failed(_) => self.failed += 1,
+        }
+    }
+}
+
+/// What an import did (or, dry, would do).
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportReport {
+    pub dry_run: bool,
+    pub users: Tally,
+    pub channels: Tally,
+    pub memberships: Tally,
+}
+
+enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+    Failed(String),
+}
+
+/// Runs `appctx import`.
+pub async fn run(ctx: &Ctx, args: ImportArgs) -> Result<(), CliError> {
+    let text = read_input(&args.file)?;
+    let records = parse(&text)?;
+    if !args.dry_run {
+        ctx.check_write("import")?;
+    }
+    let conn = ctx.connect().await?;
+    let report = import(&conn.client, records, args.dry_run).await;
+    let json = serde_json::to_string_pretty(&report).map_err(|e| CliError::Io(e.to_string()))?;
+    super::output::write_stdout(format!("{json}\n").as_bytes())?;
+    let verb = if args.dry_run { "would be " } else { "" };
+    for (kind, t) in [
+        ("users", report.users),
+        ("channels", report.channels),
+        ("memberships", report.memberships),
+    ] {
+        eprintln!(
+            "{kind}: {} {verb}created, {} {verb}updated, {} unchanged, {} failed",
+            t.created, t.updated, t.unchanged, t.failed
+        );
+    }
+    let failed = report.users.failed + report.channels.failed + report.memberships.failed;
+    if failed > 0 {
+        return Err(CliError::Failed(format!("{failed} records failed")));
+    }
+    Ok(())
+}
+
+fn read_input(path: &std::path::Path) -> Result<String, CliError> {
+    let mut text = String::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin().read_to_string(&mut text)?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(path)
+        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Records sorted by kind, each with its line number.
+#[derive(Debug, Default)]
+pub struct Records {
+    pub users: Vec<(usize, UserRecord)>,
+    pub channels: Vec<(usize, ChannelRecord)>,
+    pub memberships: Vec<(usize, MembershipRecord)>,
+}
+
+/// Parses and checks a whole file; every problem is listed with its line.
+pub fn parse(text: &str) -> Result<Records, CliError> {
+    let mut records = Records::default();
+    let mut problems = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut dup = |key: String, line: usize, problems: &mut Vec<String>| {
+        if let Some(first) = seen.insert(key.clone(), line) {
+            problems.push(format!(
+                "line {line}: {key} already appears on line {first}"
+            ));
+        }
+    };
+    for (i, raw) in text.lines().enumerate() {
+        let n = i + 1;
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let record: Record = match serde_json::from_str(raw) {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("line {n}: {e}"));
+                continue;
+            }
+        };
+        match record {
+            Record::Header(h) => {
+                if h.format != FORMAT || h.version != VERSION {
+                    problems.push(format!(
+                        "line {n}: this build reads {FORMAT} version {VERSION}, the file is {} version {}",
+                        h.format, h.version
+                    ));
+                }
+            }
+            Record::User(u) => {
+                check_id(&u.id, "user", n, &mut problems);
+                dup(format!("user '{}'", u.id), n, &mut problems);
+                records.users.push((n, u));
+            }
+            Record::Channel(c) => {
+                check_id(&c.id, "channel", n, &mut problems);
+                dup(format!("channel '{}'", c.id), n, &mut problems);
+                records.channels.push((n, c));
+            }
+            Record::Membership(m) => {
+                check_id(&m.user, "user", n, &mut problems);
+                check_id(&m.channel, "channel", n, &mut problems);
+                dup(
+                    format!("membership '{}' in '{}'", m.user, m.channel),
+                    n,
+                    &mut problems,
+                );
+                records.memberships.push((n, m));
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Ok(records);
+    }
+    let shown = problems.len().min(20);
+    let mut msg = format!(
+        "the file has {} bad lines; nothing was imported:\n  ",
+        problems.len()
+    );
+    msg.push_str(&problems[..shown].join("\n  "));
+    if problems.len() > shown {
+        msg.push_str(&format!("\n  … and {} more", problems.len() - shown));
+    }
+    Err(CliError::Usage(msg))
+}
+
+fn check_id(id: &str, what: &str, line: usize, problems: &mut Vec<String>) {
+    if id.is_empty() || id == "." || id == ".." {
+        problems.push(format!("line {line}: '{id}' is not a usable {what} id"));
+    }
+}
+
+/// Imports parsed records into the keyset `client` talks to.
+pub async fn import(client: &Client, records: Records, dry_run: bool) -> ImportReport {
+    let total = records.users.len() + records.channels.len() + records.memberships.len();
+    let bar = progress::bar(total as u64, "importing");
+    let report = ImportReport {
+        dry_run,
+        users: import_objects(client, records.users, dry_run, &bar).await,
+        channels: import_objects(client, records.channels, dry_run, &bar).await,
+        memberships: import_memberships(client, records.memberships, dry_run, &bar).await,
+    };
+    bar.finish_and_clear();
+    report
+}
+
+/// A user or channel record, as the importer handles it.
+trait ObjectRecord {
+    type Model: HasId + serde::de::DeserializeOwned;
+    const NOUN: &'static str;
+    fn id(&self) -> &str;
+    fn matches(&self, stored: &Self::Model) -> bool;
+    fn etag(stored: &Self::Model) -> &str;
+    fn pager(c: &Client) -> Result<Pager<Self::Model>, Error>;
+    async fn get(c: &Client, id: &str) -> Result<Self::Model, Error>;
+    async fn write(&self, c: &Client, if_match: Option<ETag>) -> Result<(), Error>;
+}
+
+fn read_all() -> ListOptions<Include> {
+    ListOptions {
+        limit: Some(MAX_LIMIT),
+        include: Include::ALL,
+        ..Default::default()
+    }
+}
+
+fn write_options(if_match: Option<ETag>) -> SetOptions {
+    SetOptions {
+        include: Include::NONE,
+        if_match,
+    }
+}
+
+impl ObjectRecord for UserRecord {
+    type Model = User;
+    const NOUN: &'static str = "user";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn matches(&self, stored: &User) -> bool {
+        UserRecord::matches(self, stored)
+    }
+    fn etag(stored: &User) -> &str {
+        &stored.etag
+    }
+    fn pager(c: &Client) -> Result<Pager<User>, Error> {
+        c.users_pager(read_all())
+    }
+    async fn get(c: &Client, id: &str) -> Result<User, Error> {
+        c.get_user(id, Include::ALL).await
+    }
+    async fn write(&self, c: &Client, if_match: Option<ETag>) -> Result<(), Error> {
+        c.set_user(&self.id, &self.fields(), &write_options(if_match))
+            .await
+            .map(|_| ())
+    }
+}
+
+impl ObjectRecord for ChannelRecord {
+    type Model = Channel;
+    const NOUN: &'static str = "channel";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn matches(&self, stored: &Channel) -> bool {
+        ChannelRecord::matches(self, stored)
+    }
+    fn etag(stored: &Channel) -> &str {
+        &stored.etag
+    }
+    fn pager(c: &Client) -> Result<Pager<Channel>, Error> {
+        c.channels_pager(read_all())
+    }
+    async fn get(c: &Client, id: &str) -> Result<Channel, Error> {
+        c.get_channel(id, Include::ALL).await
+    }
+    async fn write(&self, c: &Client, if_match: Option<ETag>) -> Result<(), Error> {
+        c.set_channel(&self.id, &self.fields(), &write_options(if_match))
+            .await
+            .map(|_| ())
+    }
+}
+
+/// What is stored for `ids`: by listing everything when there are many, else one by
+/// one (a 404 means not stored).
+async fn stored<R: ObjectRecord>(
+    client: &Client,
+    ids: &[&str],
+) -> Result<HashMap<String, R::Model>, Error> {
+    if ids.len() > LOOKUP_ONE_BY_ONE {
+        let all = R::pager(client)?.collect_all().await?;
+        return Ok(all.into_iter().map(|m| (m.id().to_string(), m)).collect());
+    }
+    let mut found = HashMap::new();
+    let mut lookups = futures::stream::iter(ids)
+        .map(|id| async move { R::get(client, id).await })
+        .buffer_unordered(CONCURRENCY);
+    while let Some(result) = lookups.next().await {
+        match result {
+            Ok(m) => {
+                found.insert(m.id().to_string(), m);
+            }
+            Err(Error::Api { status: 404, .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(found)
+}
+
+async fn import_objects<R: ObjectRecord>(
+    client: &Client,
+    records: Vec<(usize, R)>,
+    dry_run: bool,
+    bar: &ProgressBar,
+) -> Tally {
+    let mut tally = Tally::default();
+    if records.is_empty() {
+        return tally;
+    }
+    let ids: Vec<&str> = records.iter().map(|(_, r)| r.id()).collect();
+    let existing = match stored::<R>(client, &ids).await {
+        Ok(m) => m,
+        Err(e) => {
+            report(bar, &format!("cannot read the stored {}s: {e}", R::NOUN));
+            tally.failed = records.len() as u64;
+            bar.inc(records.len() as u64);
+            return tally;
+        }
+    };
+    let mut outcomes = futures::stream::iter(&records)
+        .map(|(line, record)| {
+            let stored = existing.get(record.id());
+            async move {
+                let outcome = match stored {
+                    Some(s) if record.matches(s) => Outcome::Unchanged,
+                    _ if dry_run => created_or_updated(stored.is_some()),
+                    Some(s) => match record
+                        .write(client, Some(ETag(R::etag(s).to_string())))
+                        .await
+                    {
+                        Ok(()) => Outcome::Updated,
+                        Err(e) => Outcome::Failed(e.to_string()),
+                    },
+                    None => match record.write(client, None).await {
+                        Ok(()) => Outcome::Created,
+                        Err(e) => Outcome::Failed(e.to_string()),
+                    },
+                };
+                (line, record.id(), outcome)
+            }
+        })
+        .buffer_unordered(CONCURRENCY);
+    while let Some((line, id, outcome)) = outcomes.next().await {
+        if let Outcome::Failed(e) = &outcome {
+            report(bar, &format!("line {line}: {} '{id}': {e}", R::NOUN));
+        }
+        tally.add(&outcome);
+        bar.inc(1);
+    }
+    tally
+}
+
+fn created_or_updated(exists: bool) -> Outcome {
+    if exists {
+        Outcome::Updated
+    } else {
+        Outcome::Created
+    }
+}
+
+/// Memberships, one user at a time (several users at once): read the user's stored
+/// memberships, then set the ones that differ in batches of up to 100.
+async fn import_memberships(
+    client: &Client,
+    records: Vec<(usize, MembershipRecord)>,
+    dry_run: bool,
+    bar: &ProgressBar,
+) -> Tally {
+    let mut by_user: BTreeMap<&str, Vec<&(usize, MembershipRecord)>> = BTreeMap::new();
+    for r in &records {
+        by_user.entry(r.1.user.as_str()).or_default().push(r);
+    }
+    let mut tally = Tally::default();
+    let mut per_user =
+        futures::stream::iter(by_user)
+            .map(|(user, recs)| async move {
+                import_user_memberships(client, user, recs, dry_run).await
+            })
+            .buffer_unordered(CONCURRENCY);
+    while let Some(outcomes) = per_user.next().await {
+        for (line, outcome) in outcomes {
+            if let Outcome::Failed(e) = &outcome {
+                report(bar, &format!("line {line}: {e}"));
+            }
+            tally.add(&outcome);
+            bar.inc(1);
+        }
+    }
+    tally
+}
+
+async fn import_user_memberships(
+    client: &Client,
+    user: &str,
+    records: Vec<&(usize, MembershipRecord)>,
+    dry_run: bool,
+) -> Vec<(usize, Outcome)> {
+    let read = RelationListOptions {
+        limit: Some(MAX_LIMIT),
+        include: RelationInclude {
+            relation: Include::ALL,
+            related: None,
+        },
+        ..Default::default()
+    };
+    let listed = match client.memberships_pager(user, read) {
+        Ok(p) => p.collect_all().await,
+        Err(e) => Err(e),
+    };
+    let existing: HashMap<String, RelationState> = match listed {
+        Ok(items) => items
+            .iter()
+            .map(|m| (m.channel.id().to_string(), m.into()))
+            .collect(),
+        Err(e) => {
+            let msg = format!("cannot read the memberships of user '{user}': {e}");
+            return records
+                .iter()
+                .map(|(line, _)| (*line, Outcome::Failed(msg.clone())))
+                .collect();
+        }
+    };
+    let mut outcomes = Vec::new();
+    let mut to_write = Vec::new();
+    for (line, r) in records {
+        match existing.get(&r.channel) {
+            Some(s) if r.matches(s) => outcomes.push((*line, Outcome::Unchanged)),
+            s if dry_run => outcomes.push((*line, created_or_updated(s.is_some()))),
+            s => to_write.push((*line, r, s.is_some())),
+        }
+    }
+    // Answer with as little as possible: the write is what matters.
+    let answer = RelationListOptions {
+        limit: Some(1),
+        include: RelationInclude {
+            relation: Include::NONE,
+            related: None,
+        },
+        ..Default::default()
+    };
+    for batch in to_write.chunks(MAX_LIMIT as usize) {
+        let entries: Vec<_> = batch.iter().map(|(_, r, _)| r.entry()).collect();
+        let result = client.set_memberships(user, &entries, &answer).await;
+        for (line, r, existed) in batch {
+            let outcome = match &result {
+                Ok(_) => created_or_updated(*existed),
+                Err(e) => Outcome::Failed(format!("membership '{user}' in '{}': {e}", r.channel)),
+            };
+            outcomes.push((*line, outcome));
+        }
+    }
+    outcomes
+}
+
+/// A message on stderr that does not tear the progress bar.
+fn report(bar: &ProgressBar, message: &str) {
+    bar.suspend(|| eprintln!("appctx: {message}"));
+}

@@ -1,0 +1,115 @@
+//! Everything that can happen to the app ([`Action`]) and everything the app asks the
+//! outside world to do ([`Command`]). Worker answers carry the id of the request they
+//! answer, so an answer to an outdated request is recognised and dropped.
+
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use crate::api::types::{Channel, Cursor, Member, Membership, Page, User};
+use crate::api::SortKey;
+
+/// Identifies one request to the worker.
+pub type RequestId = u64;
+
+/// Where a list's rows come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    Users,
+    Channels,
+    /// A user's memberships.
+    Memberships(String),
+    /// A channel's members.
+    Members(String),
+}
+
+/// How a list is asked for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Server filter text (already validated).
+    pub filter: Option<String>,
+    pub sort: Vec<SortKey>,
+    pub limit: u32,
+}
+
+/// A page of any list.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PageData {
+    Users(Page<User>),
+    Channels(Page<Channel>),
+    Memberships(Page<Membership>),
+    Members(Page<Member>),
+}
+
+/// Users or channels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntityKind {
+    User,
+    Channel,
+}
+
+/// A single user or channel.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Entity {
+    User(User),
+    Channel(Channel),
+}
+
+/// A failed request, as the user is shown it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failure {
+    /// HTTP status, when the server answered.
+    pub status: Option<u16>,
+    /// What went wrong, in one line.
+    pub message: String,
+}
+
+/// One call in the request log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogEntry {
+    pub method: String,
+    /// Path and query, keys masked.
+    pub path: String,
+    pub status: Option<u16>,
+    pub millis: u64,
+    pub error: Option<String>,
+}
+
+/// Everything that can happen.
+#[derive(Clone, Debug)]
+pub enum Action {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    /// Spinner frame (only while something is loading).
+    Tick,
+    /// A page arrived (or failed).
+    PageLoaded {
+        req: RequestId,
+        result: Result<PageData, Failure>,
+    },
+    /// A user or channel arrived (or failed).
+    EntityLoaded {
+        req: RequestId,
+        result: Result<Entity, Failure>,
+    },
+    /// The worker made a call.
+    Logged(LogEntry),
+}
+
+/// What the app asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    FetchPage {
+        req: RequestId,
+        source: Source,
+        query: ListQuery,
+        cursor: Option<Cursor>,
+    },
+    FetchEntity {
+        req: RequestId,
+        kind: EntityKind,
+        id: String,
+    },
+    /// Put text on the clipboard (OSC 52).
+    Copy(String),
+    Quit,
+}

@@ -1,0 +1,999 @@
+//! The app's state and its one pure transition, [`App::update`]: an [`Action`] in,
+//! state changed, [`Command`]s out. No I/O, no clock, no channels in here, so every
+//! behaviour is tested without a terminal or a network.
+
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
+};
+
+use super::action::{
+    Action, Command, Entity, EntityKind, Failure, LogEntry, PageData, RequestId, Source,
+};
+use super::input::{FilterInput, SortPicker};
+use super::keymap::{Intent, Keymap};
+use super::layout::{self, Panes};
+use super::list::{ListState, RowData};
+use crate::api::types::{Channel, Member, Membership, User};
+use crate::filter::Target;
+
+/// The two top-level lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Users,
+    Channels,
+}
+
+/// Which pane keys go to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    List,
+    Detail,
+}
+
+/// Local server or PubNub.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Local,
+    PubNub(String),
+}
+
+/// What the status bar says about the keyset.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub keyset: String,
+    pub backend: Backend,
+    pub read_only: bool,
+}
+
+/// The relations shown under a detail.
+#[derive(Clone, Debug)]
+pub enum Relations {
+    Memberships(ListState<Membership>),
+    Members(ListState<Member>),
+}
+
+/// The detail pane: one user or channel and its relations.
+#[derive(Clone, Debug)]
+pub struct Detail {
+    pub kind: EntityKind,
+    pub id: String,
+    pub entity: Option<Entity>,
+    pub pending: Option<RequestId>,
+    pub error: Option<Failure>,
+    pub relations: Relations,
+}
+
+/// A place in the browser history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    pub tab: Tab,
+    pub detail: Option<(EntityKind, String)>,
+    pub focus: Focus,
+}
+
+/// A message at the bottom right.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Toast {
+    pub text: String,
+    /// Errors stay until dismissed; others go with the next key.
+    pub error: bool,
+}
+
+/// A dialog over the panes.
+#[derive(Clone, Debug)]
+pub enum Overlay {
+    None,
+    Help {
+        query: String,
+        scroll: usize,
+    },
+    Log {
+        scroll: usize,
+    },
+    /// Typing a local search for the focused list.
+    Search,
+    Filter(FilterInput),
+    Sort(SortPicker),
+}
+
+/// Requests the log keeps.
+pub const LOG_LIMIT: usize = 1000;
+
+/// Rows of a page, its `totalCount` and `next` cursor.
+type Rows<T> = (Vec<T>, Option<u64>, Option<crate::api::types::Cursor>);
+
+/// The whole UI state.
+pub struct App {
+    pub keymap: Keymap,
+    pub session: Session,
+    pub tab: Tab,
+    pub focus: Focus,
+    pub users: ListState<User>,
+    pub channels: ListState<Channel>,
+    pub detail: Option<Detail>,
+    pub history: Vec<Location>,
+    pub overlay: Overlay,
+    pub toasts: Vec<Toast>,
+    pub log: Vec<LogEntry>,
+    /// Terminal size, for layout-dependent keys and the mouse.
+    pub size: (u16, u16),
+    pub spinner: usize,
+    pub mouse: bool,
+    /// Server filters used before, newest last.
+    pub filter_history: Vec<String>,
+    pub should_quit: bool,
+    next_req: RequestId,
+}
+
+impl App {
+    /// A new app and the commands that load its first screen.
+    pub fn new(keymap: Keymap, session: Session, size: (u16, u16)) -> (App, Vec<Command>) {
+        let mut app = App {
+            keymap,
+            session,
+            tab: Tab::Users,
+            focus: Focus::List,
+            users: ListState::new(Source::Users),
+            channels: ListState::new(Source::Channels),
+            detail: None,
+            history: Vec::new(),
+            overlay: Overlay::None,
+            toasts: Vec::new(),
+            log: Vec::new(),
+            size,
+            spinner: 0,
+            mouse: true,
+            filter_history: Vec::new(),
+            should_quit: false,
+            next_req: 1,
+        };
+        let mut cmds = Vec::new();
+        app.reload_list(Tab::Users, &mut cmds);
+        app.reload_list(Tab::Channels, &mut cmds);
+        (app, cmds)
+    }
+
+    fn req(&mut self) -> RequestId {
+        self.next_req += 1;
+        self.next_req
+    }
+
+    /// Whether something is loading (the spinner, and so the tick, runs only then).
+    pub fn busy(&self) -> bool {
+        self.users.pending.is_some()
+            || self.channels.pending.is_some()
+            || self.detail.as_ref().is_some_and(|d| {
+                d.pending.is_some()
+                    || match &d.relations {
+                        Relations::Memberships(l) => l.pending.is_some(),
+                        Relations::Members(l) => l.pending.is_some(),
+                    }
+            })
+    }
+
+    /// The layout of the panes at the current size.
+    pub fn panes(&self) -> Panes {
+        layout::panes(self.size, self.focus)
+    }
+
+    /// The one transition.
+    pub fn update(&mut self, action: Action) -> Vec<Command> {
+        let mut cmds = Vec::new();
+        match action {
+            Action::Key(key) => self.on_key(key, &mut cmds),
+            Action::Mouse(m) => self.on_mouse(m, &mut cmds),
+            Action::Resize(w, h) => self.size = (w, h),
+            Action::Tick => self.spinner = self.spinner.wrapping_add(1),
+            Action::PageLoaded { req, result } => self.on_page(req, result, &mut cmds),
+            Action::EntityLoaded { req, result } => self.on_entity(req, result),
+            Action::Logged(entry) => {
+                self.log.push(entry);
+                if self.log.len() > LOG_LIMIT {
+                    self.log.drain(..self.log.len() - LOG_LIMIT);
+                }
+            }
+        }
+        self.keep_selection_visible();
+        cmds
+    }
+
+    fn keep_selection_visible(&mut self) {
+        let panes = self.panes();
+        let list_h = panes.list.height.saturating_sub(3) as usize;
+        let rel_h = panes.relations.height.saturating_sub(3) as usize;
+        self.users.scroll_into_view(list_h);
+        self.channels.scroll_into_view(list_h);
+        if let Some(d) = &mut self.detail {
+            match &mut d.relations {
+                Relations::Memberships(l) => l.scroll_into_view(rel_h),
+                Relations::Members(l) => l.scroll_into_view(rel_h),
+            }
+        }
+    }
+
+    // ----- loading -----
+
+    fn reload_list(&mut self, tab: Tab, cmds: &mut Vec<Command>) {
+        let req = self.req();
+        let (source, query) = match tab {
+            Tab::Users => {
+                self.users.expect(req, true);
+                (Source::Users, self.users.query())
+            }
+            Tab::Channels => {
+                self.channels.expect(req, true);
+                (Source::Channels, self.channels.query())
+            }
+        };
+        cmds.push(Command::FetchPage {
+            req,
+            source,
+            query,
+            cursor: None,
+        });
+    }
+
+    fn fetch_more(&mut self, cmds: &mut Vec<Command>) {
+        let req = self.next_req + 1;
+        let mut push = |source: Source, query, cursor| {
+            cmds.push(Command::FetchPage {
+                req,
+                source,
+                query,
+                cursor,
+            })
+        };
+        let mut used = false;
+        match self.focus {
+            Focus::List => {
+                let wants = match self.tab {
+                    Tab::Users => self.users.wants_more(),
+                    Tab::Channels => self.channels.wants_more(),
+                };
+                if wants {
+                    used = true;
+                    match self.tab {
+                        Tab::Users => {
+                            self.users.expect(req, false);
+                            push(Source::Users, self.users.query(), self.users.next.clone());
+                        }
+                        Tab::Channels => {
+                            self.channels.expect(req, false);
+                            push(
+                                Source::Channels,
+                                self.channels.query(),
+                                self.channels.next.clone(),
+                            );
+                        }
+                    }
+                }
+            }
+            Focus::Detail => {
+                if let Some(d) = &mut self.detail {
+                    match &mut d.relations {
+                        Relations::Memberships(l) if l.wants_more() => {
+                            used = true;
+                            l.expect(req, false);
+                            push(l.source.clone(), l.query(), l.next.clone());
+                        }
+                        Relations::Members(l) if l.wants_more() => {
+                            used = true;
+                            l.expect(req, false);
+                            push(l.source.clone(), l.query(), l.next.clone());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        if used {
+            self.next_req = req;
+        }
+    }
+
+    fn reload_relations(&mut self, cmds: &mut Vec<Command>) {
+        let req = self.req();
+        if let Some(d) = &mut self.detail {
+            let (source, query) = match &mut d.relations {
+                Relations::Memberships(l) => {
+                    l.expect(req, true);
+                    (l.source.clone(), l.query())
+                }
+                Relations::Members(l) => {
+                    l.expect(req, true);
+                    (l.source.clone(), l.query())
+                }
+            };
+            cmds.push(Command::FetchPage {
+                req,
+                source,
+                query,
+                cursor: None,
+            });
+        }
+    }
+
+    /// Shows `id` in the detail pane, with `entity` when already known.
+    fn show_detail(
+        &mut self,
+        kind: EntityKind,
+        id: String,
+        entity: Option<Entity>,
+        cmds: &mut Vec<Command>,
+    ) {
+        if self
+            .detail
+            .as_ref()
+            .is_some_and(|d| d.kind == kind && d.id == id)
+        {
+            if let (Some(d), Some(e)) = (&mut self.detail, entity) {
+                d.entity = Some(e);
+            }
+            return;
+        }
+        let relations = match kind {
+            EntityKind::User => {
+                Relations::Memberships(ListState::new(Source::Memberships(id.clone())))
+            }
+            EntityKind::Channel => Relations::Members(ListState::new(Source::Members(id.clone()))),
+        };
+        let mut pending = None;
+        if entity.is_none() {
+            let req = self.req();
+            pending = Some(req);
+            cmds.push(Command::FetchEntity {
+                req,
+                kind,
+                id: id.clone(),
+            });
+        }
+        self.detail = Some(Detail {
+            kind,
+            id,
+            entity,
+            pending,
+            error: None,
+            relations,
+        });
+        self.reload_relations(cmds);
+    }
+
+    /// The detail follows the selected row of the current list.
+    fn follow_selection(&mut self, cmds: &mut Vec<Command>) {
+        let picked = match self.tab {
+            Tab::Users => self
+                .users
+                .selected_row()
+                .map(|u| (EntityKind::User, u.user_id.clone(), Entity::User(u.clone()))),
+            Tab::Channels => self.channels.selected_row().map(|c| {
+                (
+                    EntityKind::Channel,
+                    c.channel_id.clone(),
+                    Entity::Channel(c.clone()),
+                )
+            }),
+        };
+        match picked {
+            Some((kind, id, entity)) => self.show_detail(kind, id, Some(entity), cmds),
+            None => self.detail = None,
+        }
+    }
+
+    fn on_page(
+        &mut self,
+        req: RequestId,
+        result: Result<PageData, Failure>,
+        cmds: &mut Vec<Command>,
+    ) {
+        fn apply<T: RowData>(
+            list: &mut ListState<T>,
+            req: RequestId,
+            result: Result<Rows<T>, Failure>,
+        ) -> Option<Result<(), Failure>> {
+            if list.pending != Some(req) {
+                return None; // stale: an older filter, sort or target
+            }
+            let first = list.pending_first;
+            list.pending = None;
+            Some(match result {
+                Ok((rows, total, next)) => {
+                    let limit = list.query().limit;
+                    list.apply_page(rows, total, next, first, limit);
+                    Ok(())
+                }
+                Err(f) => {
+                    list.error = Some(f.clone());
+                    Err(f)
+                }
+            })
+        }
+        let outcome = match result {
+            Ok(PageData::Users(p)) => {
+                apply(&mut self.users, req, Ok((p.data, p.total_count, p.next)))
+            }
+            Ok(PageData::Channels(p)) => {
+                apply(&mut self.channels, req, Ok((p.data, p.total_count, p.next)))
+            }
+            Ok(PageData::Memberships(p)) => match self.detail.as_mut().map(|d| &mut d.relations) {
+                Some(Relations::Memberships(l)) => {
+                    apply(l, req, Ok((p.data, p.total_count, p.next)))
+                }
+                _ => None,
+            },
+            Ok(PageData::Members(p)) => match self.detail.as_mut().map(|d| &mut d.relations) {
+                Some(Relations::Members(l)) => apply(l, req, Ok((p.data, p.total_count, p.next))),
+                _ => None,
+            },
+            Err(f) => {
+                let mut out = apply(&mut self.users, req, Err(f.clone()));
+                if out.is_none() {
+                    out = apply(&mut self.channels, req, Err(f.clone()));
+                }
+                if out.is_none() {
+                    out = match self.detail.as_mut().map(|d| &mut d.relations) {
+                        Some(Relations::Memberships(l)) => apply(l, req, Err(f.clone())),
+                        Some(Relations::Members(l)) => apply(l, req, Err(f)),
+                        None => None,
+                    };
+                }
+                out
+            }
+        };
+        match outcome {
+            None => {}
+            Some(Err(f)) => self.toast_error(format!("Loading failed: {}", f.message)),
+            Some(Ok(())) if self.focus == Focus::List && self.detail_follows_list() => {
+                self.follow_selection(cmds);
+            }
+            Some(Ok(())) => {}
+        }
+    }
+
+    /// Whether the detail shows the list's selection (not an entity opened from a relation).
+    fn detail_follows_list(&self) -> bool {
+        match (&self.detail, self.tab) {
+            (None, _) => true,
+            (Some(d), Tab::Users) => {
+                d.kind == EntityKind::User && self.users.rows.iter().any(|u| u.user_id == d.id)
+            }
+            (Some(d), Tab::Channels) => {
+                d.kind == EntityKind::Channel
+                    && self.channels.rows.iter().any(|c| c.channel_id == d.id)
+            }
+        }
+    }
+
+    fn on_entity(&mut self, req: RequestId, result: Result<Entity, Failure>) {
+        let Some(d) = &mut self.detail else { return };
+        if d.pending != Some(req) {
+            return;
+        }
+        d.pending = None;
+        match result {
+            Ok(e) => {
+                d.entity = Some(e);
+                d.error = None;
+            }
+            Err(f) => {
+                let text = format!("Loading {} failed: {}", d.id, f.message);
+                d.error = Some(f);
+                self.toast_error(text);
+            }
+        }
+    }
+
+    fn toast_error(&mut self, text: String) {
+        if !self.toasts.iter().any(|t| t.text == text) {
+            self.toasts.push(Toast { text, error: true });
+        }
+    }
+
+    fn toast(&mut self, text: String) {
+        self.toasts.push(Toast { text, error: false });
+    }
+
+    // ----- keys -----
+
+    fn on_key(&mut self, key: KeyEvent, cmds: &mut Vec<Command>) {
+        if key.kind == KeyEventKind::Release {
+            return;
+        }
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            self.should_quit = true;
+            cmds.push(Command::Quit);
+            return;
+        }
+        self.toasts.retain(|t| t.error);
+        match std::mem::replace(&mut self.overlay, Overlay::None) {
+            Overlay::None => self.on_normal_key(key, cmds),
+            Overlay::Help { query, scroll } => self.on_help_key(key, query, scroll),
+            Overlay::Log { scroll } => self.on_log_key(key, scroll),
+            Overlay::Search => self.on_search_key(key, cmds),
+            Overlay::Filter(input) => self.on_filter_key(key, input, cmds),
+            Overlay::Sort(picker) => self.on_sort_key(key, picker, cmds),
+        }
+    }
+
+    fn current_target(&self) -> Target {
+        match (self.focus, self.tab, &self.detail) {
+            (
+                Focus::Detail,
+                _,
+                Some(Detail {
+                    relations: Relations::Memberships(_),
+                    ..
+                }),
+            ) => Target::Memberships,
+            (
+                Focus::Detail,
+                _,
+                Some(Detail {
+                    relations: Relations::Members(_),
+                    ..
+                }),
+            ) => Target::Members,
+            (_, Tab::Users, _) => Target::Users,
+            (_, Tab::Channels, _) => Target::Channels,
+        }
+    }
+
+    /// Runs `f` on the focused list, whatever its row type.
+    fn with_focused<R>(&mut self, f: impl FnOnce(&mut dyn FocusedList) -> R) -> Option<R> {
+        match self.focus {
+            Focus::List => Some(match self.tab {
+                Tab::Users => f(&mut self.users),
+                Tab::Channels => f(&mut self.channels),
+            }),
+            Focus::Detail => match self.detail.as_mut().map(|d| &mut d.relations) {
+                Some(Relations::Memberships(l)) => Some(f(l)),
+                Some(Relations::Members(l)) => Some(f(l)),
+                None => None,
+            },
+        }
+    }
+
+    fn list_height(&self) -> usize {
+        let p = self.panes();
+        let area = if self.focus == Focus::List {
+            p.list
+        } else {
+            p.relations
+        };
+        (area.height.saturating_sub(3) as usize).max(1)
+    }
+
+    fn moved(&mut self, cmds: &mut Vec<Command>) {
+        if self.focus == Focus::List {
+            self.follow_selection(cmds);
+        }
+        self.fetch_more(cmds);
+    }
+
+    fn on_normal_key(&mut self, key: KeyEvent, cmds: &mut Vec<Command>) {
+        let Some(intent) = self.keymap.intent(&key) else {
+            return;
+        };
+        let page = self.list_height() as isize;
+        match intent {
+            Intent::Quit => {
+                self.should_quit = true;
+                cmds.push(Command::Quit);
+            }
+            Intent::Down
+            | Intent::Up
+            | Intent::PageDown
+            | Intent::PageUp
+            | Intent::Top
+            | Intent::Bottom => {
+                let delta = match intent {
+                    Intent::Down => 1,
+                    Intent::Up => -1,
+                    Intent::PageDown => page,
+                    Intent::PageUp => -page,
+                    Intent::Top => isize::MIN / 2,
+                    _ => isize::MAX / 2,
+                };
+                self.with_focused(|l| l.move_selection(delta));
+                self.moved(cmds);
+            }
+            Intent::NextTab | Intent::PrevTab => {
+                let tab = if self.tab == Tab::Users {
+                    Tab::Channels
+                } else {
+                    Tab::Users
+                };
+                self.switch_tab(tab, cmds);
+            }
+            Intent::UsersTab => self.switch_tab(Tab::Users, cmds),
+            Intent::ChannelsTab => self.switch_tab(Tab::Channels, cmds),
+            Intent::FocusLeft => self.focus = Focus::List,
+            Intent::FocusRight => {
+                if self.detail.is_some() {
+                    self.focus = Focus::Detail;
+                }
+            }
+            Intent::Open => self.open(cmds),
+            Intent::Back => self.back(cmds),
+            Intent::Search => {
+                self.overlay = Overlay::Search;
+            }
+            Intent::ServerFilter => {
+                let current = self
+                    .with_focused(|l| l.server_filter())
+                    .flatten()
+                    .unwrap_or_default();
+                self.overlay = Overlay::Filter(FilterInput::new(self.current_target(), current));
+            }
+            Intent::Sort => {
+                let current = self.with_focused(|l| l.sort_keys()).unwrap_or_default();
+                self.overlay = Overlay::Sort(SortPicker::new(self.current_target(), &current));
+            }
+            Intent::Reload => self.reload_focused(cmds),
+            Intent::Help => {
+                self.overlay = Overlay::Help {
+                    query: String::new(),
+                    scroll: 0,
+                }
+            }
+            Intent::Log => self.overlay = Overlay::Log { scroll: usize::MAX },
+            Intent::CopyId => {
+                if let Some(id) = self.with_focused(|l| l.selected_id_string()).flatten() {
+                    self.toast(format!("Copied id {id}"));
+                    cmds.push(Command::Copy(id));
+                }
+            }
+            Intent::CopyJson => {
+                if let Some(json) = self.with_focused(|l| l.selected_json()).flatten() {
+                    self.toast("Copied the row as JSON".into());
+                    cmds.push(Command::Copy(json));
+                }
+            }
+            Intent::Dismiss => {
+                self.toasts.pop();
+            }
+        }
+    }
+
+    fn reload_focused(&mut self, cmds: &mut Vec<Command>) {
+        match self.focus {
+            Focus::List => {
+                match self.tab {
+                    Tab::Users => self.users.error = None,
+                    Tab::Channels => self.channels.error = None,
+                }
+                self.reload_list(self.tab, cmds);
+            }
+            Focus::Detail => self.reload_relations(cmds),
+        }
+        if let Some(d) = &mut self.detail {
+            if d.error.is_some() {
+                let req = self.next_req + 1;
+                self.next_req = req;
+                d.pending = Some(req);
+                d.error = None;
+                cmds.push(Command::FetchEntity {
+                    req,
+                    kind: d.kind,
+                    id: d.id.clone(),
+                });
+            }
+        }
+        self.toasts.clear();
+    }
+
+    fn switch_tab(&mut self, tab: Tab, cmds: &mut Vec<Command>) {
+        if self.tab == tab {
+            return;
+        }
+        self.tab = tab;
+        self.focus = Focus::List;
+        self.follow_selection(cmds);
+    }
+
+    fn location(&self) -> Location {
+        Location {
+            tab: self.tab,
+            detail: self.detail.as_ref().map(|d| (d.kind, d.id.clone())),
+            focus: self.focus,
+        }
+    }
+
+    fn open(&mut self, cmds: &mut Vec<Command>) {
+        match self.focus {
+            Focus::List => {
+                if self.detail.is_some() {
+                    self.focus = Focus::Detail;
+                }
+            }
+            Focus::Detail => {
+                let target = match self.detail.as_ref().map(|d| &d.relations) {
+                    Some(Relations::Memberships(l)) => l
+                        .selected_id()
+                        .map(|id| (EntityKind::Channel, id.to_string())),
+                    Some(Relations::Members(l)) => {
+                        l.selected_id().map(|id| (EntityKind::User, id.to_string()))
+                    }
+                    None => None,
+                };
+                if let Some((kind, id)) = target {
+                    self.history.push(self.location());
+                    self.go_to(kind, id, cmds);
+                }
+            }
+        }
+    }
+
+    /// Opens a user or channel: its tab, selected in the list when loaded, its detail
+    /// fetched fresh, focus on its relations.
+    fn go_to(&mut self, kind: EntityKind, id: String, cmds: &mut Vec<Command>) {
+        self.tab = match kind {
+            EntityKind::User => Tab::Users,
+            EntityKind::Channel => Tab::Channels,
+        };
+        match kind {
+            EntityKind::User => self.users.select_id(&id),
+            EntityKind::Channel => self.channels.select_id(&id),
+        };
+        self.detail = None;
+        self.show_detail(kind, id, None, cmds);
+        self.focus = Focus::Detail;
+    }
+
+    fn back(&mut self, cmds: &mut Vec<Command>) {
+        if let Some(loc) = self.history.pop() {
+            match loc.detail {
+                Some((kind, id)) => {
+                    self.go_to(kind, id, cmds);
+                    self.tab = loc.tab;
+                }
+                None => {
+                    self.tab = loc.tab;
+                    self.follow_selection(cmds);
+                }
+            }
+            self.focus = loc.focus;
+            return;
+        }
+        if self.focus == Focus::Detail {
+            self.focus = Focus::List;
+            if !self.detail_follows_list() {
+                self.follow_selection(cmds);
+            }
+            return;
+        }
+        let cleared = self.with_focused(|l| l.clear_search()).unwrap_or(false);
+        if cleared {
+            self.follow_selection(cmds);
+        }
+    }
+
+    fn on_help_key(&mut self, key: KeyEvent, mut query: String, mut scroll: usize) {
+        match key.code {
+            KeyCode::Esc => return,
+            KeyCode::Char('?') if query.is_empty() => return,
+            KeyCode::Down => scroll = scroll.saturating_add(1),
+            KeyCode::Up => scroll = scroll.saturating_sub(1),
+            KeyCode::Backspace => {
+                query.pop();
+                scroll = 0;
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                query.push(c);
+                scroll = 0;
+            }
+            _ => {}
+        }
+        self.overlay = Overlay::Help { query, scroll };
+    }
+
+    fn on_log_key(&mut self, key: KeyEvent, scroll: usize) {
+        let scroll = scroll.min(self.log.len().saturating_sub(1));
+        let scroll = match (key.code, self.keymap.intent(&key)) {
+            (KeyCode::Esc, _) | (_, Some(Intent::Log)) | (_, Some(Intent::Quit)) => return,
+            (_, Some(Intent::Down)) => scroll.saturating_add(1),
+            (_, Some(Intent::Up)) => scroll.saturating_sub(1),
+            (_, Some(Intent::Top)) => 0,
+            (_, Some(Intent::Bottom)) => usize::MAX,
+            _ => scroll,
+        };
+        self.overlay = Overlay::Log { scroll };
+    }
+
+    fn on_search_key(&mut self, key: KeyEvent, cmds: &mut Vec<Command>) {
+        match key.code {
+            KeyCode::Enter => {
+                self.moved(cmds);
+                return;
+            }
+            KeyCode::Esc => {
+                self.with_focused(|l| l.clear_search());
+                self.moved(cmds);
+                return;
+            }
+            KeyCode::Backspace => {
+                self.with_focused(|l| l.edit_search(None));
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.with_focused(|l| l.edit_search(Some(c)));
+            }
+            KeyCode::Down | KeyCode::Up => {
+                let d = if key.code == KeyCode::Down { 1 } else { -1 };
+                self.with_focused(|l| l.move_selection(d));
+            }
+            _ => {}
+        }
+        if self.focus == Focus::List {
+            self.follow_selection(cmds);
+        }
+        self.overlay = Overlay::Search;
+    }
+
+    fn on_filter_key(&mut self, key: KeyEvent, mut input: FilterInput, cmds: &mut Vec<Command>) {
+        match key.code {
+            KeyCode::Esc => return,
+            KeyCode::Enter => {
+                if input.error.is_some() {
+                    self.overlay = Overlay::Filter(input);
+                    return;
+                }
+                let text = input.text.trim().to_string();
+                let filter = if text.is_empty() {
+                    None
+                } else {
+                    Some(text.clone())
+                };
+                if !text.is_empty() {
+                    self.filter_history.retain(|h| h != &text);
+                    self.filter_history.push(text);
+                }
+                let changed = self
+                    .with_focused(|l| l.set_server_filter(filter))
+                    .unwrap_or(false);
+                if changed {
+                    self.reload_focused(cmds);
+                }
+                return;
+            }
+            KeyCode::Up => input.history_prev(&self.filter_history),
+            KeyCode::Down => input.history_next(&self.filter_history),
+            KeyCode::Tab => input.complete(),
+            _ => input.edit(key),
+        }
+        self.overlay = Overlay::Filter(input);
+    }
+
+    fn on_sort_key(&mut self, key: KeyEvent, mut picker: SortPicker, cmds: &mut Vec<Command>) {
+        match (key.code, self.keymap.intent(&key)) {
+            (KeyCode::Esc, _) => return,
+            (KeyCode::Enter, _) => {
+                let keys = picker.keys();
+                let changed = self.with_focused(|l| l.set_sort(keys)).unwrap_or(false);
+                if changed {
+                    self.reload_focused(cmds);
+                }
+                return;
+            }
+            (KeyCode::Char(' '), _) => picker.cycle(),
+            (_, Some(Intent::Down)) => picker.move_by(1),
+            (_, Some(Intent::Up)) => picker.move_by(-1),
+            _ => {}
+        }
+        self.overlay = Overlay::Sort(picker);
+    }
+
+    fn on_mouse(&mut self, m: crossterm::event::MouseEvent, cmds: &mut Vec<Command>) {
+        if !self.mouse || !matches!(self.overlay, Overlay::None) {
+            return;
+        }
+        let panes = self.panes();
+        let inside = |r: ratatui::layout::Rect| {
+            m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
+        };
+        let (focus, area) = if inside(panes.list) {
+            (Focus::List, panes.list)
+        } else if inside(panes.relations) && self.detail.is_some() {
+            (Focus::Detail, panes.relations)
+        } else {
+            return;
+        };
+        match m.kind {
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                self.focus = focus;
+                let d = if m.kind == MouseEventKind::ScrollDown {
+                    3
+                } else {
+                    -3
+                };
+                self.with_focused(|l| l.move_selection(d));
+                self.moved(cmds);
+            }
+            MouseEventKind::Down(MouseButton::Left) => {
+                self.focus = focus;
+                // Rows start below the border and the header line.
+                let first_row = area.y + 2;
+                if m.row >= first_row && m.row < area.y + area.height.saturating_sub(1) {
+                    let offset = (m.row - first_row) as usize;
+                    self.with_focused(|l| l.click(offset));
+                    self.moved(cmds);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The operations keys perform on whichever list has the focus.
+pub trait FocusedList {
+    fn move_selection(&mut self, delta: isize);
+    fn click(&mut self, offset: usize);
+    fn edit_search(&mut self, c: Option<char>);
+    fn clear_search(&mut self) -> bool;
+    fn server_filter(&self) -> Option<String>;
+    fn set_server_filter(&mut self, filter: Option<String>) -> bool;
+    fn sort_keys(&self) -> Vec<crate::api::SortKey>;
+    fn set_sort(&mut self, keys: Vec<crate::api::SortKey>) -> bool;
+    fn selected_id_string(&self) -> Option<String>;
+    fn selected_json(&self) -> Option<String>;
+}
+
+impl<T: RowData> FocusedList for ListState<T> {
+    fn move_selection(&mut self, delta: isize) {
+        self.move_by(delta);
+    }
+    fn click(&mut self, offset: usize) {
+        let target = self.scroll + offset;
+        if target < self.visible.len() {
+            self.selected = target;
+        }
+    }
+    fn edit_search(&mut self, c: Option<char>) {
+        match c {
+            Some(c) => self.search.push(c),
+            None => {
+                self.search.pop();
+            }
+        }
+        self.recompute_visible();
+    }
+    fn clear_search(&mut self) -> bool {
+        if self.search.is_empty() {
+            return false;
+        }
+        let keep = self.selected_id().map(str::to_string);
+        self.search.clear();
+        self.recompute_visible();
+        if let Some(id) = keep {
+            self.select_id(&id);
+        }
+        true
+    }
+    fn server_filter(&self) -> Option<String> {
+        self.filter.clone()
+    }
+    fn set_server_filter(&mut self, filter: Option<String>) -> bool {
+        if self.filter == filter {
+            return false;
+        }
+        self.filter = filter;
+        self.reset();
+        true
+    }
+    fn sort_keys(&self) -> Vec<crate::api::SortKey> {
+        self.sort.clone()
+    }
+    fn set_sort(&mut self, keys: Vec<crate::api::SortKey>) -> bool {
+        if self.sort == keys {
+            return false;
+        }
+        self.sort = keys;
+        self.reset();
+        true
+    }
+    fn selected_id_string(&self) -> Option<String> {
+        self.selected_id().map(str::to_string)
+    }
+    fn selected_json(&self) -> Option<String> {
+        self.selected_row()
+            .and_then(|r| serde_json::to_string_pretty(r).ok())
+    }
+}

@@ -1,0 +1,293 @@
+//! `App::update` without a terminal or a network: navigation, paging triggers,
+//! filter and sort state, stale answers, history.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::{Action, Command, Entity, EntityKind, Failure, PageData, RequestId, Source};
+use super::app::{App, Backend, Focus, Overlay, Relations, Session, Tab};
+use super::keymap::Keymap;
+use crate::api::types::{Channel, Cursor, Membership, Page, Related, User};
+use crate::api::SortKey;
+
+fn session() -> Session {
+    Session {
+        keyset: "demo".into(),
+        backend: Backend::Local,
+        read_only: false,
+    }
+}
+
+fn user(i: usize) -> User {
+    User {
+        user_id: format!("user-{i:03}"),
+        name: Some(format!("Name {i}")),
+        updated: "2026-01-01T00:00:00Z".into(),
+        etag: "e".into(),
+        ..Default::default()
+    }
+}
+
+fn page<T>(data: Vec<T>, total: u64, next: Option<&str>) -> Page<T> {
+    Page {
+        status: 200,
+        data,
+        total_count: Some(total),
+        next: next.map(|n| Cursor(n.into())),
+        prev: None,
+    }
+}
+
+fn key(app: &mut App, code: KeyCode) -> Vec<Command> {
+    app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn typed(app: &mut App, text: &str) -> Vec<Command> {
+    text.chars()
+        .flat_map(|c| key(app, KeyCode::Char(c)))
+        .collect()
+}
+
+fn fetch_req(cmds: &[Command], want: &Source) -> Option<RequestId> {
+    cmds.iter().find_map(|c| match c {
+        Command::FetchPage { req, source, .. } if source == want => Some(*req),
+        _ => None,
+    })
+}
+
+/// An app whose users list holds `n` users (of `total`), with a next cursor if more.
+fn loaded(n: usize, total: u64) -> (App, Vec<Command>) {
+    let (mut app, cmds) = App::new(Keymap::default_map(), session(), (120, 40));
+    let req = fetch_req(&cmds, &Source::Users).expect("users fetched at start");
+    let next = if (n as u64) < total {
+        Some("MTAw")
+    } else {
+        None
+    };
+    let cmds = app.update(Action::PageLoaded {
+        req,
+        result: Ok(PageData::Users(page(
+            (0..n).map(user).collect(),
+            total,
+            next,
+        ))),
+    });
+    (app, cmds)
+}
+
+#[test]
+fn start_loads_both_lists() {
+    let (_, cmds) = App::new(Keymap::default_map(), session(), (120, 40));
+    assert!(fetch_req(&cmds, &Source::Users).is_some());
+    assert!(fetch_req(&cmds, &Source::Channels).is_some());
+}
+
+#[test]
+fn first_page_selects_the_first_user_and_loads_its_memberships() {
+    let (app, cmds) = loaded(100, 250);
+    assert_eq!(app.users.rows.len(), 100);
+    assert_eq!(app.users.counts(), "shown 100 of 250");
+    let d = app.detail.as_ref().expect("detail follows the selection");
+    assert_eq!(d.id, "user-000");
+    assert!(
+        matches!(d.entity, Some(Entity::User(_))),
+        "no refetch of a row we have"
+    );
+    assert!(fetch_req(&cmds, &Source::Memberships("user-000".into())).is_some());
+}
+
+#[test]
+fn moving_near_the_end_fetches_the_next_page_once() {
+    let (mut app, _) = loaded(100, 250);
+    let cmds = key(&mut app, KeyCode::Char('G'));
+    let next = cmds.iter().find_map(|c| match c {
+        Command::FetchPage {
+            source: Source::Users,
+            cursor,
+            ..
+        } => Some(cursor.clone()),
+        _ => None,
+    });
+    assert_eq!(next, Some(Some(Cursor("MTAw".into()))));
+    let again = key(&mut app, KeyCode::Char('k'));
+    assert!(
+        fetch_req(&again, &Source::Users).is_none(),
+        "already loading"
+    );
+}
+
+#[test]
+fn answers_to_outdated_requests_are_dropped() {
+    let (mut app, cmds) = App::new(Keymap::default_map(), session(), (120, 40));
+    let old = fetch_req(&cmds, &Source::Users).unwrap();
+    // A new server filter supersedes the first request.
+    key(&mut app, KeyCode::Char('f'));
+    typed(&mut app, "name LIKE 'N*'");
+    let cmds = key(&mut app, KeyCode::Enter);
+    let new = fetch_req(&cmds, &Source::Users).expect("filter reloads");
+    assert_ne!(old, new);
+    app.update(Action::PageLoaded {
+        req: old,
+        result: Ok(PageData::Users(page(vec![user(1)], 1, None))),
+    });
+    assert!(app.users.rows.is_empty(), "stale page shown");
+    app.update(Action::PageLoaded {
+        req: new,
+        result: Ok(PageData::Users(page(vec![user(7)], 1, None))),
+    });
+    assert_eq!(app.users.rows[0].user_id, "user-007");
+}
+
+#[test]
+fn an_invalid_server_filter_is_never_sent() {
+    let (mut app, _) = loaded(3, 3);
+    key(&mut app, KeyCode::Char('f'));
+    typed(&mut app, "name ==");
+    let cmds = key(&mut app, KeyCode::Enter);
+    assert!(cmds.is_empty());
+    match &app.overlay {
+        Overlay::Filter(f) => assert_eq!(f.error.as_ref().map(|e| e.column), Some(8)),
+        other => panic!("filter dialog closed: {other:?}"),
+    }
+    typed(&mut app, " 'x'");
+    let cmds = key(&mut app, KeyCode::Enter);
+    let sent = cmds.iter().find_map(|c| match c {
+        Command::FetchPage { query, .. } => query.filter.clone(),
+        _ => None,
+    });
+    assert_eq!(sent.as_deref(), Some("name == 'x'"));
+    assert_eq!(app.filter_history, vec!["name == 'x'".to_string()]);
+}
+
+#[test]
+fn sort_picker_sends_the_chosen_keys() {
+    let (mut app, _) = loaded(3, 3);
+    key(&mut app, KeyCode::Char('s'));
+    key(&mut app, KeyCode::Char('j')); // name
+    key(&mut app, KeyCode::Char(' ')); // asc
+    key(&mut app, KeyCode::Char(' ')); // desc
+    let cmds = key(&mut app, KeyCode::Enter);
+    let sort = cmds.iter().find_map(|c| match c {
+        Command::FetchPage {
+            query,
+            source: Source::Users,
+            ..
+        } => Some(query.sort.clone()),
+        _ => None,
+    });
+    assert_eq!(sort, Some(vec![SortKey::desc("name")]));
+}
+
+#[test]
+fn local_search_filters_loaded_rows_and_esc_clears_it() {
+    let (mut app, _) = loaded(30, 30);
+    key(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "name 2");
+    assert_eq!(app.users.visible.len(), 11, "Name 2, Name 20..29");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.users.search, "name 2");
+    assert_eq!(
+        app.detail.as_ref().unwrap().id,
+        "user-002",
+        "detail follows"
+    );
+    key(&mut app, KeyCode::Esc);
+    assert!(app.users.search.is_empty());
+    assert_eq!(app.users.visible.len(), 30);
+    assert_eq!(app.users.selected_id(), Some("user-002"), "selection kept");
+}
+
+#[test]
+fn enter_on_a_membership_opens_the_channel_and_esc_goes_back() {
+    let (mut app, cmds) = loaded(5, 5);
+    let mreq = fetch_req(&cmds, &Source::Memberships("user-000".into())).unwrap();
+    let m = Membership {
+        channel: Related::Expanded(Channel {
+            channel_id: "general".into(),
+            name: Some("General".into()),
+            ..Default::default()
+        }),
+        kind: Default::default(),
+        status: Default::default(),
+        custom: Default::default(),
+        updated: "2026-01-01T00:00:00Z".into(),
+        etag: "x".into(),
+    };
+    app.update(Action::PageLoaded {
+        req: mreq,
+        result: Ok(PageData::Memberships(page(vec![m], 1, None))),
+    });
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.focus, Focus::Detail);
+    let cmds = key(&mut app, KeyCode::Enter);
+    assert_eq!(app.tab, Tab::Channels);
+    let d = app.detail.as_ref().unwrap();
+    assert_eq!((d.kind, d.id.as_str()), (EntityKind::Channel, "general"));
+    assert!(matches!(d.relations, Relations::Members(_)));
+    assert!(cmds.iter().any(|c| matches!(c, Command::FetchEntity { kind: EntityKind::Channel, id, .. } if id == "general")));
+    assert!(fetch_req(&cmds, &Source::Members("general".into())).is_some());
+    assert_eq!(app.history.len(), 1);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.tab, Tab::Users);
+    assert_eq!(app.detail.as_ref().unwrap().id, "user-000");
+    assert_eq!(app.focus, Focus::Detail);
+    assert!(app.history.is_empty());
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.focus, Focus::List);
+}
+
+#[test]
+fn failures_show_a_message_and_r_retries() {
+    let (mut app, cmds) = App::new(Keymap::default_map(), session(), (120, 40));
+    let req = fetch_req(&cmds, &Source::Users).unwrap();
+    app.update(Action::PageLoaded {
+        req,
+        result: Err(Failure {
+            status: None,
+            message: "network error on GET /v2/objects/demo/uuids: connection refused".into(),
+        }),
+    });
+    assert!(app.users.error.is_some());
+    assert!(app
+        .toasts
+        .iter()
+        .any(|t| t.error && t.text.contains("connection refused")));
+    let cmds = key(&mut app, KeyCode::Char('r'));
+    assert!(fetch_req(&cmds, &Source::Users).is_some());
+    assert!(app.users.error.is_none());
+    assert!(app.toasts.is_empty());
+}
+
+#[test]
+fn ctrl_c_quits_from_any_dialog() {
+    let (mut app, _) = loaded(3, 3);
+    key(&mut app, KeyCode::Char('f'));
+    let cmds = app.update(Action::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(app.should_quit);
+    assert!(cmds.contains(&Command::Quit));
+}
+
+#[test]
+fn copy_keys_copy_the_selected_row() {
+    let (mut app, _) = loaded(3, 3);
+    key(&mut app, KeyCode::Char('j'));
+    let cmds = key(&mut app, KeyCode::Char('y'));
+    assert!(cmds.contains(&Command::Copy("user-001".into())));
+    let cmds = key(&mut app, KeyCode::Char('Y'));
+    let json = cmds.iter().find_map(|c| match c {
+        Command::Copy(t) => Some(t.clone()),
+        _ => None,
+    });
+    assert!(json.unwrap().contains("\"id\": \"user-001\""));
+}
+
+#[test]
+fn tabs_switch_with_keys() {
+    let (mut app, _) = loaded(3, 3);
+    key(&mut app, KeyCode::Char('2'));
+    assert_eq!(app.tab, Tab::Channels);
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.tab, Tab::Users);
+}

@@ -1,0 +1,19 @@
+//! The terminal app: terminal setup and restore, and the event loop that feeds
+//! [`action::Action`]s to [`app::App::update`], hands its [`action::Command`]s to the
+//! [`worker`], and draws only when something changed.
+
+pub mod action;
+pub mod app;
+pub mod input;
+pub mod keymap;
+pub mod layout;
+pub mod list;
+pub mod runner;
+pub mod terminal;
+pub mod view;
+pub mod worker;
+
+pub use runner::Runner;
+
+#[cfg(test)]
+mod app_tests;

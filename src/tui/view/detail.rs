@@ -1,0 +1,172 @@
+//! The detail pane: every field of the selected user or channel, its eTag and
+//! `updated`, and its custom map as a key | value | type table.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
+use ratatui::Frame;
+
+use super::{accent, dim, error_style, truncate, SPINNER};
+use crate::api::types::{Custom, Maybe};
+use crate::tui::action::{Entity, EntityKind};
+use crate::tui::app::App;
+
+fn field(name: &'static str, value: Option<&str>, width: usize) -> Line<'static> {
+    let v = match value {
+        Some(v) => Span::raw(truncate(v, width.saturating_sub(14))),
+        None => Span::styled("null", dim()),
+    };
+    Line::from(vec![
+        Span::styled(format!("{name:<12}"), dim()),
+        Span::raw(" "),
+        v,
+    ])
+}
+
+fn maybe(m: &Maybe<String>) -> Option<&str> {
+    m.as_ref().map(String::as_str)
+}
+
+/// The type column of the custom table.
+pub(crate) fn value_type(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Number(n) if n.is_f64() => "number",
+        serde_json::Value::Number(_) => "integer",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Null => "null",
+        _ => "invalid",
+    }
+}
+
+fn value_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Draws the detail of the open user or channel.
+pub fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
+    if area.width == 0 || area.height == 0 {
+        return;
+    }
+    let Some(d) = &app.detail else {
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(dim())
+            .title(" Detail ");
+        frame.render_widget(
+            Paragraph::new(Line::styled("Nothing selected.", dim())).block(block),
+            area,
+        );
+        return;
+    };
+    let noun = match d.kind {
+        EntityKind::User => "User",
+        EntityKind::Channel => "Channel",
+    };
+    let mut title = vec![Span::styled(
+        format!(" {noun} "),
+        accent().add_modifier(Modifier::BOLD),
+    )];
+    title.push(Span::raw(format!("{} ", truncate(&d.id, 60))));
+    if d.pending.is_some() {
+        title.push(Span::styled(
+            format!("{} ", SPINNER[app.spinner % SPINNER.len()]),
+            accent(),
+        ));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(dim())
+        .title(Line::from(title));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let w = inner.width as usize;
+    let (lines, custom): (Vec<Line>, &Maybe<Custom>) = match &d.entity {
+        None => {
+            let msg = match &d.error {
+                Some(e) => Line::styled(
+                    format!("Could not load: {} (r retries)", e.message),
+                    error_style(),
+                ),
+                None => Line::styled("Loading…", dim()),
+            };
+            frame.render_widget(Paragraph::new(msg), inner);
+            return;
+        }
+        Some(Entity::User(u)) => (
+            vec![
+                field("name", u.name.as_deref(), w),
+                field("email", u.email.as_deref(), w),
+                field("externalId", u.external_id.as_deref(), w),
+                field("profileUrl", u.profile_url.as_deref(), w),
+                field("status", maybe(&u.status), w),
+                field("type", maybe(&u.kind), w),
+                field("updated", Some(&u.updated), w),
+                field("eTag", Some(&u.etag), w),
+            ],
+            &u.custom,
+        ),
+        Some(Entity::Channel(c)) => (
+            vec![
+                field("name", c.name.as_deref(), w),
+                field("description", c.description.as_deref(), w),
+                field("status", maybe(&c.status), w),
+                field("type", maybe(&c.kind), w),
+                field("updated", Some(&c.updated), w),
+                field("eTag", Some(&c.etag), w),
+            ],
+            &c.custom,
+        ),
+    };
+    let n = lines.len() as u16;
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(n.min(inner.height)), Constraint::Fill(1)])
+            .areas(inner);
+    frame.render_widget(Paragraph::new(lines), top);
+    if bottom.height == 0 {
+        return;
+    }
+    match custom {
+        Maybe::Value(map) if !map.is_empty() => {
+            let key_w = map
+                .keys()
+                .map(|k| k.chars().count())
+                .max()
+                .unwrap_or(3)
+                .clamp(3, 24) as u16;
+            let val_w = (bottom.width.saturating_sub(key_w + 10)) as usize;
+            let rows: Vec<Row> = map
+                .iter()
+                .map(|(k, v)| {
+                    Row::new(vec![
+                        truncate(k, key_w as usize),
+                        truncate(&value_text(v), val_w),
+                        value_type(v).to_string(),
+                    ])
+                })
+                .collect();
+            let header = Row::new(vec!["custom key", "value", "type"])
+                .style(dim().add_modifier(Modifier::BOLD));
+            let table = Table::new(
+                rows,
+                [
+                    Constraint::Length(key_w.max(10)),
+                    Constraint::Fill(1),
+                    Constraint::Length(7),
+                ],
+            )
+            .header(header)
+            .column_spacing(1);
+            frame.render_widget(table, bottom);
+        }
+        Maybe::Value(_) => frame.render_widget(
+            Paragraph::new(Line::styled("custom: {} (empty)", dim())),
+            bottom,
+        ),
+        _ => frame.render_widget(Paragraph::new(Line::styled("custom: null", dim())), bottom),
+    }
+}

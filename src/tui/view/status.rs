@@ -1,0 +1,165 @@
+//! The tab bar, the status bar and the toasts.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::{accent, dim, truncate, SPINNER};
+use crate::tui::app::{App, Backend, Focus, Relations, Tab};
+use crate::tui::keymap::Intent;
+
+/// `Users | Channels` with the current one highlighted.
+pub fn draw_tabs(frame: &mut Frame, app: &App, area: Rect) {
+    let tab = |t: Tab, label: &'static str, key: &'static str| {
+        let style = if app.tab == t {
+            Style::default()
+                .fg(Color::Black)
+                .bg(Color::Cyan)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            dim()
+        };
+        Span::styled(format!(" {key} {label} "), style)
+    };
+    let mut spans = vec![
+        Span::styled(" appctx ", accent().add_modifier(Modifier::BOLD)),
+        tab(Tab::Users, "Users", "1"),
+        Span::raw(" "),
+        tab(Tab::Channels, "Channels", "2"),
+    ];
+    if !app.history.is_empty() {
+        spans.push(Span::styled(
+            format!("  ← {} back (Esc)", app.history.len()),
+            dim(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Keyset, backend, counts, filter and sort of the focused list, key hints.
+pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
+    let mut spans = Vec::new();
+    if app.busy() {
+        spans.push(Span::styled(
+            format!("{} ", SPINNER[app.spinner % SPINNER.len()]),
+            accent(),
+        ));
+    }
+    let backend = match &app.session.backend {
+        Backend::Local => "local server".to_string(),
+        Backend::PubNub(origin) => format!("PubNub {origin}"),
+    };
+    spans.push(Span::styled(
+        format!("keyset {} ", app.session.keyset),
+        Style::default().add_modifier(Modifier::BOLD),
+    ));
+    spans.push(Span::styled(format!("({backend}) "), dim()));
+    if app.session.read_only {
+        spans.push(Span::styled(
+            " READ-ONLY ",
+            Style::default().fg(Color::Black).bg(Color::Yellow),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    let (name, counts, filter, sort) = focused_summary(app);
+    spans.push(Span::raw(format!("│ {name}: {counts} ")));
+    if let Some(f) = filter {
+        spans.push(Span::styled(format!("│ filter: {f} "), accent()));
+    }
+    if !sort.is_empty() {
+        spans.push(Span::styled(format!("│ sort: {sort} "), accent()));
+    }
+    let hint = format!(
+        "{} help  {} filter  {} sort  {} search  {} log",
+        app.keymap.hint(Intent::Help),
+        app.keymap.hint(Intent::ServerFilter),
+        app.keymap.hint(Intent::Sort),
+        app.keymap.hint(Intent::Search),
+        app.keymap.hint(Intent::Log),
+    );
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let room = (area.width as usize).saturating_sub(used + 1);
+    if room > 10 {
+        let hint = truncate(&hint, room);
+        let pad = room.saturating_sub(unicode_width::UnicodeWidthStr::width(hint.as_str()));
+        spans.push(Span::raw(" ".repeat(pad)));
+        spans.push(Span::styled(hint, dim()));
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).style(Style::default().bg(Color::Black)),
+        area,
+    );
+}
+
+fn sort_text(keys: &[crate::api::SortKey]) -> String {
+    keys.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn focused_summary(app: &App) -> (&'static str, String, Option<String>, String) {
+    if app.focus == Focus::Detail {
+        if let Some(d) = &app.detail {
+            return match &d.relations {
+                Relations::Memberships(l) => (
+                    "memberships",
+                    l.counts(),
+                    l.filter.clone(),
+                    sort_text(&l.sort),
+                ),
+                Relations::Members(l) => {
+                    ("members", l.counts(), l.filter.clone(), sort_text(&l.sort))
+                }
+            };
+        }
+    }
+    match app.tab {
+        Tab::Users => (
+            "users",
+            app.users.counts(),
+            app.users.filter.clone(),
+            sort_text(&app.users.sort),
+        ),
+        Tab::Channels => (
+            "channels",
+            app.channels.counts(),
+            app.channels.filter.clone(),
+            sort_text(&app.channels.sort),
+        ),
+    }
+}
+
+/// Toasts stack above the status bar on the right; errors stay until dismissed.
+pub fn draw_toasts(frame: &mut Frame, app: &App, area: Rect) {
+    let mut bottom = area.y + area.height.saturating_sub(1);
+    let width = (area.width / 2).clamp(20, 70).min(area.width);
+    for toast in app.toasts.iter().rev().take(4) {
+        let text = if toast.error {
+            format!("{}  (x dismisses)", toast.text)
+        } else {
+            toast.text.clone()
+        };
+        let lines = (text.chars().count() as u16 / width.saturating_sub(2).max(1)) + 3;
+        let h = lines.min(6);
+        if bottom < area.y + h {
+            break;
+        }
+        let rect = Rect::new(area.x + area.width - width, bottom - h, width, h);
+        let style = if toast.error {
+            Style::default().fg(Color::Red)
+        } else {
+            accent()
+        };
+        frame.render_widget(Clear, rect);
+        frame.render_widget(
+            Paragraph::new(text)
+                .wrap(Wrap { trim: true })
+                .block(Block::default().borders(Borders::ALL).border_style(style)),
+            rect,
+        );
+        bottom -= h;
+    }
+}

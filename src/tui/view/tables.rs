@@ -1,0 +1,363 @@
+//! The users/channels list and the memberships/members list: only the rows inside the
+//! window are built.
+
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Row, Table, Wrap};
+use ratatui::Frame;
+
+use super::{accent, dim, error_style, selected_style, truncate, SPINNER};
+use crate::api::types::{Channel, Custom, Maybe, Member, Membership, Related, User};
+use crate::tui::app::{App, Focus, Relations, Tab};
+use crate::tui::list::{ListState, RowData};
+
+fn opt(v: &Option<String>) -> String {
+    v.clone().unwrap_or_default()
+}
+
+fn maybe(v: &Maybe<String>) -> String {
+    v.as_ref().cloned().unwrap_or_default()
+}
+
+/// `updated` shortened to minutes for tables.
+fn short_time(s: &str) -> String {
+    s.get(..16).unwrap_or(s).replace('T', " ")
+}
+
+/// A compact one-line rendering of a custom map.
+pub(crate) fn custom_line(c: &Maybe<Custom>) -> String {
+    match c {
+        Maybe::Value(m) if !m.is_empty() => m
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => String::new(),
+    }
+}
+
+/// Columns of a table: header, share of width, and how to render a row.
+struct Column<T> {
+    title: &'static str,
+    width: Constraint,
+    cell: fn(&T) -> String,
+}
+
+fn user_columns(width: u16) -> Vec<Column<User>> {
+    let mut cols = vec![
+        Column {
+            title: "id",
+            width: Constraint::Fill(3),
+            cell: |u: &User| u.user_id.clone(),
+        },
+        Column {
+            title: "name",
+            width: Constraint::Fill(3),
+            cell: |u: &User| opt(&u.name),
+        },
+    ];
+    if width >= 60 {
+        cols.push(Column {
+            title: "status",
+            width: Constraint::Length(9),
+            cell: |u: &User| maybe(&u.status),
+        });
+    }
+    if width >= 75 {
+        cols.push(Column {
+            title: "type",
+            width: Constraint::Length(10),
+            cell: |u: &User| maybe(&u.kind),
+        });
+    }
+    if width >= 110 {
+        cols.push(Column {
+            title: "email",
+            width: Constraint::Fill(3),
+            cell: |u: &User| opt(&u.email),
+        });
+    }
+    if width >= 140 {
+        cols.push(Column {
+            title: "updated",
+            width: Constraint::Length(16),
+            cell: |u: &User| short_time(&u.updated),
+        });
+    }
+    cols
+}
+
+fn channel_columns(width: u16) -> Vec<Column<Channel>> {
+    let mut cols = vec![
+        Column {
+            title: "id",
+            width: Constraint::Fill(3),
+            cell: |c: &Channel| c.channel_id.clone(),
+        },
+        Column {
+            title: "name",
+            width: Constraint::Fill(3),
+            cell: |c: &Channel| opt(&c.name),
+        },
+    ];
+    if width >= 60 {
+        cols.push(Column {
+            title: "status",
+            width: Constraint::Length(9),
+            cell: |c: &Channel| maybe(&c.status),
+        });
+    }
+    if width >= 75 {
+        cols.push(Column {
+            title: "type",
+            width: Constraint::Length(12),
+            cell: |c: &Channel| maybe(&c.kind),
+        });
+    }
+    if width >= 110 {
+        cols.push(Column {
+            title: "description",
+            width: Constraint::Fill(4),
+            cell: |c: &Channel| opt(&c.description),
+        });
+    }
+    if width >= 140 {
+        cols.push(Column {
+            title: "updated",
+            width: Constraint::Length(16),
+            cell: |c: &Channel| short_time(&c.updated),
+        });
+    }
+    cols
+}
+
+fn membership_columns(width: u16) -> Vec<Column<Membership>> {
+    let mut cols = vec![
+        Column {
+            title: "channel",
+            width: Constraint::Fill(3),
+            cell: |m: &Membership| m.channel.id().to_string(),
+        },
+        Column {
+            title: "name",
+            width: Constraint::Fill(3),
+            cell: |m: &Membership| match &m.channel {
+                Related::Expanded(c) => opt(&c.name),
+                Related::Id { .. } => String::new(),
+            },
+        },
+        Column {
+            title: "status",
+            width: Constraint::Length(8),
+            cell: |m: &Membership| maybe(&m.status),
+        },
+        Column {
+            title: "type",
+            width: Constraint::Length(9),
+            cell: |m: &Membership| maybe(&m.kind),
+        },
+    ];
+    if width >= 60 {
+        cols.push(Column {
+            title: "custom",
+            width: Constraint::Fill(4),
+            cell: |m: &Membership| custom_line(&m.custom),
+        });
+    }
+    cols
+}
+
+fn member_columns(width: u16) -> Vec<Column<Member>> {
+    let mut cols = vec![
+        Column {
+            title: "user",
+            width: Constraint::Fill(3),
+            cell: |m: &Member| m.uuid.id().to_string(),
+        },
+        Column {
+            title: "name",
+            width: Constraint::Fill(3),
+            cell: |m: &Member| match &m.uuid {
+                Related::Expanded(u) => opt(&u.name),
+                Related::Id { .. } => String::new(),
+            },
+        },
+        Column {
+            title: "status",
+            width: Constraint::Length(8),
+            cell: |m: &Member| maybe(&m.status),
+        },
+        Column {
+            title: "type",
+            width: Constraint::Length(9),
+            cell: |m: &Member| maybe(&m.kind),
+        },
+    ];
+    if width >= 60 {
+        cols.push(Column {
+            title: "custom",
+            width: Constraint::Fill(4),
+            cell: |m: &Member| custom_line(&m.custom),
+        });
+    }
+    cols
+}
+
+fn title_for<T: RowData>(name: &str, list: &ListState<T>, spinner: usize) -> Line<'static> {
+    let mut spans = vec![Span::styled(
+        format!(" {name} "),
+        accent().add_modifier(Modifier::BOLD),
+    )];
+    spans.push(Span::raw(format!("{} ", list.counts())));
+    if list.pending.is_some() {
+        spans.push(Span::styled(
+            format!("{} ", SPINNER[spinner % SPINNER.len()]),
+            accent(),
+        ));
+    }
+    if !list.search.is_empty() {
+        spans.push(Span::styled(format!("/{} ", list.search), accent()));
+    }
+    if let Some(f) = &list.filter {
+        spans.push(Span::styled(format!("filter: {} ", truncate(f, 40)), dim()));
+    }
+    Line::from(spans)
+}
+
+fn draw_table<T: RowData>(
+    frame: &mut Frame,
+    area: Rect,
+    list: &ListState<T>,
+    cols: Vec<Column<T>>,
+    title: Line<'static>,
+    focused: bool,
+    empty_text: &str,
+) {
+    let border = if focused { accent() } else { dim() };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(border)
+        .title(title);
+    let inner = block.inner(area);
+    if let Some(err) = &list.error {
+        let text = vec![
+            Line::styled(format!("Could not load: {}", err.message), error_style()),
+            Line::raw(""),
+            Line::styled("Press r to retry, L for the request log.", dim()),
+        ];
+        frame.render_widget(
+            Paragraph::new(text).wrap(Wrap { trim: true }).block(block),
+            area,
+        );
+        return;
+    }
+    if list.visible.is_empty() {
+        let text = if list.pending.is_some() {
+            "Loading…".to_string()
+        } else if !list.rows.is_empty() {
+            "No loaded row matches the search (Esc clears it).".to_string()
+        } else {
+            empty_text.to_string()
+        };
+        frame.render_widget(Paragraph::new(Line::styled(text, dim())).block(block), area);
+        return;
+    }
+    let height = inner.height.saturating_sub(1) as usize;
+    let start = list.scroll.min(list.visible.len());
+    let end = (start + height).min(list.visible.len());
+    let widths: Vec<Constraint> = cols.iter().map(|c| c.width).collect();
+    let col_widths = ratatui::layout::Layout::horizontal(widths.clone())
+        .spacing(1)
+        .split(Rect::new(0, 0, inner.width, 1));
+    let rows: Vec<Row> = list.visible[start..end]
+        .iter()
+        .enumerate()
+        .map(|(i, &idx)| {
+            let row = &list.rows[idx];
+            let cells: Vec<String> = cols
+                .iter()
+                .zip(col_widths.iter())
+                .map(|(c, r)| truncate(&(c.cell)(row), r.width as usize))
+                .collect();
+            let style = if start + i == list.selected {
+                selected_style(focused)
+            } else {
+                Style::default()
+            };
+            Row::new(cells).style(style)
+        })
+        .collect();
+    let header = Row::new(cols.iter().map(|c| c.title)).style(dim().add_modifier(Modifier::BOLD));
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .column_spacing(1)
+            .block(block),
+        area,
+    );
+}
+
+/// The Users or Channels list.
+pub fn draw_main_list(frame: &mut Frame, app: &App, area: Rect) {
+    if area.width == 0 || area.height == 0 {
+        return;
+    }
+    let focused = app.focus == Focus::List;
+    match app.tab {
+        Tab::Users => draw_table(
+            frame,
+            area,
+            &app.users,
+            user_columns(area.width),
+            title_for("Users", &app.users, app.spinner),
+            focused,
+            "No users in this keyset (or none match the server filter).",
+        ),
+        Tab::Channels => draw_table(
+            frame,
+            area,
+            &app.channels,
+            channel_columns(area.width),
+            title_for("Channels", &app.channels, app.spinner),
+            focused,
+            "No channels in this keyset (or none match the server filter).",
+        ),
+    }
+}
+
+/// The memberships or members of the detail.
+pub fn draw_relations(frame: &mut Frame, app: &App, area: Rect) {
+    if area.width == 0 || area.height == 0 {
+        return;
+    }
+    let Some(detail) = &app.detail else {
+        return;
+    };
+    let focused = app.focus == Focus::Detail;
+    match &detail.relations {
+        Relations::Memberships(l) => draw_table(
+            frame,
+            area,
+            l,
+            membership_columns(area.width),
+            title_for("Memberships", l, app.spinner),
+            focused,
+            "Not a member of any channel.",
+        ),
+        Relations::Members(l) => draw_table(
+            frame,
+            area,
+            l,
+            member_columns(area.width),
+            title_for("Members", l, app.spinner),
+            focused,
+            "No members.",
+        ),
+    }
+}

@@ -1,0 +1,224 @@
+//! Whole-app browsing flows, driven by key events against an in-process local server
+//! seeded with the demo keyset, drawn on ratatui's `TestBackend`, with snapshots of the
+//! main screens at 120×40 and 80×24.
+
+mod common;
+
+use std::time::Duration;
+
+use appctx::api::{Client, Keyset};
+use appctx::tui::action::EntityKind;
+use appctx::tui::app::{Backend, Focus, Relations, Session, Tab};
+use appctx::tui::keymap::Keymap;
+use appctx::tui::{view, Runner};
+use common::TestServer;
+use crossterm::event::KeyCode;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn session() -> Session {
+    Session {
+        keyset: "demo".into(),
+        backend: Backend::Local,
+        read_only: false,
+    }
+}
+
+async fn demo(size: (u16, u16)) -> (TestServer, Runner) {
+    let server = TestServer::start_with(|c| c.empty = false).await;
+    let client = Client::new(Keyset::new(server.origin(), "demo", "tui-test")).expect("client");
+    let mut runner = Runner::new(client, Keymap::default_map(), session(), size);
+    assert!(runner.settle(WAIT).await, "first screen loads");
+    (server, runner)
+}
+
+/// The screen as text, one line per row.
+fn screen(runner: &Runner) -> String {
+    let (w, h) = runner.app.size;
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    terminal.draw(|f| view::draw(f, &runner.app)).expect("draw");
+    let buf = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        let mut skip = 0;
+        for x in 0..w {
+            // A wide character fills two cells; the second holds no text of its own.
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let symbol = buf[(x, y)].symbol();
+            skip = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
+            line.push_str(symbol);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn snapshot(name: &str, runner: &Runner) {
+    insta::with_settings!({snapshot_path => "snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!(name, screen(runner));
+    });
+}
+
+#[tokio::test]
+async fn users_list_and_detail_at_120x40() {
+    let (_server, runner) = demo((120, 40)).await;
+    assert_eq!(runner.app.users.counts(), "shown 100 of 265");
+    assert!(matches!(&runner.app.detail, Some(d) if d.kind == EntityKind::User));
+    snapshot("users_120x40", &runner);
+}
+
+#[tokio::test]
+async fn users_list_and_detail_at_80x24() {
+    let (_server, runner) = demo((80, 24)).await;
+    snapshot("users_80x24", &runner);
+}
+
+#[tokio::test]
+async fn a_huge_terminal_and_a_tiny_one_draw_without_panicking() {
+    let (_server, mut runner) = demo((250, 70)).await;
+    let text = screen(&runner);
+    assert!(
+        text.contains("email") && text.contains("updated"),
+        "wide columns shown"
+    );
+    for size in [(20, 5), (19, 4), (1, 1), (45, 12), (99, 30), (100, 30)] {
+        runner.handle(appctx::tui::action::Action::Resize(size.0, size.1));
+        screen(&runner);
+    }
+}
+
+#[tokio::test]
+async fn open_a_membership_then_its_member_then_go_back() {
+    let (_server, mut runner) = demo((120, 40)).await;
+    runner.key(KeyCode::Enter);
+    assert_eq!(runner.app.focus, Focus::Detail);
+    let user = runner.app.detail.as_ref().unwrap().id.clone();
+    let channel = match &runner.app.detail.as_ref().unwrap().relations {
+        Relations::Memberships(l) => l
+            .selected_id()
+            .expect("the first user has memberships")
+            .to_string(),
+        _ => panic!("a user shows memberships"),
+    };
+    runner.key(KeyCode::Enter);
+    assert!(runner.settle(WAIT).await);
+    assert_eq!(runner.app.tab, Tab::Channels);
+    let d = runner.app.detail.as_ref().unwrap();
+    assert_eq!(
+        (d.kind, d.id.as_str()),
+        (EntityKind::Channel, channel.as_str())
+    );
+    let members = match &d.relations {
+        Relations::Members(l) => l
+            .rows
+            .iter()
+            .map(|m| m.uuid.id().to_string())
+            .collect::<Vec<_>>(),
+        _ => panic!("a channel shows members"),
+    };
+    assert!(members.contains(&user), "{user} is a member of {channel}");
+    snapshot("channel_opened_from_membership_120x40", &runner);
+    runner.key(KeyCode::Esc);
+    assert!(runner.settle(WAIT).await);
+    assert_eq!(runner.app.tab, Tab::Users);
+    assert_eq!(runner.app.detail.as_ref().unwrap().id, user);
+}
+
+#[tokio::test]
+async fn server_filter_and_sort_reload_from_the_server() {
+    let (_server, mut runner) = demo((120, 40)).await;
+    runner.key(KeyCode::Char('f'));
+    runner.type_text("name LIKE 'a*'");
+    runner.key(KeyCode::Enter);
+    assert!(runner.settle(WAIT).await);
+    let names: Vec<String> = runner
+        .app
+        .users
+        .rows
+        .iter()
+        .map(|u| u.name.clone().unwrap_or_default())
+        .collect();
+    assert!(!names.is_empty());
+    assert!(
+        names.iter().all(|n| n.to_lowercase().starts_with('a')),
+        "{names:?}"
+    );
+    runner.key(KeyCode::Char('s'));
+    runner.key(KeyCode::Char('j')); // name
+    runner.key(KeyCode::Char(' '));
+    runner.key(KeyCode::Char(' ')); // descending
+    runner.key(KeyCode::Enter);
+    assert!(runner.settle(WAIT).await);
+    let sorted: Vec<String> = runner
+        .app
+        .users
+        .rows
+        .iter()
+        .map(|u| u.name.clone().unwrap_or_default().to_lowercase())
+        .collect();
+    assert!(sorted.first() >= sorted.last(), "{sorted:?}");
+    let status = screen(&runner);
+    assert!(status.contains("filter: name LIKE 'a*'"), "{status}");
+    assert!(status.contains("sort: name:desc"), "{status}");
+}
+
+#[tokio::test]
+async fn scrolling_to_the_end_loads_every_page() {
+    let (_server, mut runner) = demo((120, 40)).await;
+    for _ in 0..10 {
+        runner.key(KeyCode::Char('G'));
+        assert!(runner.settle(WAIT).await);
+    }
+    assert_eq!(runner.app.users.rows.len(), 265);
+    assert!(runner.app.users.exhausted);
+    let mut ids: Vec<&str> = runner
+        .app
+        .users
+        .rows
+        .iter()
+        .map(|u| u.user_id.as_str())
+        .collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 265, "no duplicates across pages");
+}
+
+#[tokio::test]
+async fn local_search_and_help_screens() {
+    let (_server, mut runner) = demo((120, 40)).await;
+    runner.key(KeyCode::Char('/'));
+    runner.type_text("ABIGAIL");
+    let shown = runner.app.users.visible.len();
+    assert_eq!(shown, 3, "case-insensitive substring over loaded rows");
+    runner.key(KeyCode::Enter);
+    assert!(runner.settle(WAIT).await);
+    runner.key(KeyCode::Char('?'));
+    snapshot("help_120x40", &runner);
+    runner.type_text("sort");
+    let text = screen(&runner);
+    assert!(text.contains("choose sort keys"), "{text}");
+    assert!(!text.contains("move down"), "help is filtered");
+}
+
+#[tokio::test]
+async fn an_unreachable_server_shows_an_error_and_a_retry_key() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let mut options = appctx::api::ClientOptions::default();
+    options.retry.max_retries = 0;
+    let client = Client::with_options(Keyset::new(origin, "demo", "t"), options).unwrap();
+    let mut runner = Runner::new(client, Keymap::default_map(), session(), (80, 24));
+    assert!(runner.settle(WAIT).await);
+    let text = screen(&runner);
+    assert!(text.contains("Could not load"), "{text}");
+    assert!(text.contains("Press r to retry"), "{text}");
+    runner.key(KeyCode::Char('r'));
+    assert!(runner.app.busy(), "retry sends again");
+}
