@@ -27,6 +27,7 @@ fn session() -> Session {
         keyset: "bench".into(),
         backend: Backend::Local,
         read_only: false,
+        read_only_reason: String::new(),
     }
 }
 

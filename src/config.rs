@@ -242,102 +242,52 @@ impl Settings {
                         .unwrap_or_default(),
                 })?,
         };
-        let pname = profile_name
-            .as_ref()
-            .map(|p| p.value.clone())
-            .unwrap_or_default();
-        let from_profile = |v: &Option<String>| {
-            v.clone()
-                .filter(|v| !v.is_empty())
-                .map(|v| sourced(v, Source::Profile(pname.clone())))
+        let look = Lookup {
+            env: &env,
+            profile: profile_name
+                .as_ref()
+                .map(|p| p.value.clone())
+                .unwrap_or_default(),
         };
-        let pick =
-            |flag: &Option<String>, flag_name: &'static str, var: &str, prof: &Option<String>| {
-                flag.clone()
-                    .map(|v| sourced(v, Source::Flag(flag_name)))
-                    .or_else(|| env(var).map(|v| sourced(v, Source::Env(var.into()))))
-                    .or_else(|| from_profile(prof))
-            };
-        let pick_secret = |flag: &Option<Secret>,
-                           flag_name: &'static str,
-                           var: &str,
-                           prof: &Option<String>,
-                           prof_env: &Option<String>,
-                           what: &'static str|
-         -> Result<Option<Sourced<Secret>>, ConfigError> {
-            if let Some(s) = flag {
-                return Ok(Some(sourced(s.clone(), Source::Flag(flag_name))));
-            }
-            if let Some(v) = env(var) {
-                return Ok(Some(sourced(Secret::new(v), Source::Env(var.into()))));
-            }
-            match (prof, prof_env) {
-                (Some(_), Some(_)) => Err(ConfigError::Ambiguous {
-                    profile: pname.clone(),
-                    what,
-                }),
-                (Some(v), None) => Ok(Some(sourced(
-                    Secret::new(v.clone()),
-                    Source::Profile(pname.clone()),
-                ))),
-                (None, Some(var)) => match env(var) {
-                    Some(v) => Ok(Some(sourced(
-                        Secret::new(v),
-                        Source::ProfileEnv {
-                            profile: pname.clone(),
-                            var: var.clone(),
-                        },
-                    ))),
-                    None => Err(ConfigError::MissingEnv {
-                        profile: pname.clone(),
-                        what,
-                        var: var.clone(),
-                    }),
-                },
-                (None, None) => Ok(None),
-            }
-        };
-
-        let subscribe_key = pick(
+        let subscribe_key = look.pick(
             &flags.subscribe_key,
             "--subscribe-key",
             "PUBNUB_SUBSCRIBE_KEY",
             &profile.subscribe_key,
         );
-        let publish_key = pick(
+        let publish_key = look.pick(
             &flags.publish_key,
             "--publish-key",
             "PUBNUB_PUBLISH_KEY",
             &profile.publish_key,
         );
-        let origin = pick(&flags.origin, "--origin", "PUBNUB_ORIGIN", &profile.origin);
-        let user_id = pick(
-            &flags.user_id,
-            "--user-id",
-            "PUBNUB_USER_ID",
-            &profile.user_id,
-        )
-        .unwrap_or_else(|| sourced(DEFAULT_USER_ID.to_string(), Source::Default));
-        let secret_key = pick_secret(
+        let origin = look.pick(&flags.origin, "--origin", "PUBNUB_ORIGIN", &profile.origin);
+        let user_id = look
+            .pick(
+                &flags.user_id,
+                "--user-id",
+                "PUBNUB_USER_ID",
+                &profile.user_id,
+            )
+            .unwrap_or_else(|| sourced(DEFAULT_USER_ID.to_string(), Source::Default));
+        let secret_key = look.pick_secret(
             &flags.secret_key,
             "--secret-key",
             "PUBNUB_SECRET_KEY",
-            &profile.secret_key,
-            &profile.secret_key_env,
+            (&profile.secret_key, &profile.secret_key_env),
             "secret_key",
         )?;
-        let auth_key = pick_secret(
+        let auth_key = look.pick_secret(
             &flags.auth_key,
             "--auth-key",
             "PUBNUB_AUTH_KEY",
-            &profile.auth_key,
-            &profile.auth_key_env,
+            (&profile.auth_key, &profile.auth_key_env),
             "auth_key",
         )?;
         let read_only = if flags.read_only {
             sourced(true, Source::Flag("--read-only"))
         } else if let Some(r) = profile.read_only {
-            sourced(r, Source::Profile(pname.clone()))
+            sourced(r, Source::Profile(look.profile.clone()))
         } else {
             sourced(false, Source::Default)
         };
@@ -479,6 +429,75 @@ impl Settings {
     }
 }
 
+/// Finds one setting: the flag, else the environment variable, else the profile.
+struct Lookup<'a> {
+    env: &'a dyn Fn(&str) -> Option<String>,
+    /// The selected profile's name (empty when none).
+    profile: String,
+}
+
+impl Lookup<'_> {
+    fn pick(
+        &self,
+        flag: &Option<String>,
+        flag_name: &'static str,
+        var: &str,
+        from_profile: &Option<String>,
+    ) -> Option<Sourced<String>> {
+        if let Some(v) = flag {
+            return Some(sourced(v.clone(), Source::Flag(flag_name)));
+        }
+        if let Some(v) = (self.env)(var) {
+            return Some(sourced(v, Source::Env(var.into())));
+        }
+        from_profile
+            .clone()
+            .filter(|v| !v.is_empty())
+            .map(|v| sourced(v, Source::Profile(self.profile.clone())))
+    }
+
+    /// Like [`Lookup::pick`], where the profile may hold the secret itself or name the
+    /// variable that does (`secret_key_env`), not both.
+    fn pick_secret(
+        &self,
+        flag: &Option<Secret>,
+        flag_name: &'static str,
+        var: &str,
+        (value, value_env): (&Option<String>, &Option<String>),
+        what: &'static str,
+    ) -> Result<Option<Sourced<Secret>>, ConfigError> {
+        if let Some(s) = flag {
+            return Ok(Some(sourced(s.clone(), Source::Flag(flag_name))));
+        }
+        if let Some(v) = (self.env)(var) {
+            return Ok(Some(sourced(Secret::new(v), Source::Env(var.into()))));
+        }
+        let profile = self.profile.clone();
+        match (value, value_env) {
+            (Some(_), Some(_)) => Err(ConfigError::Ambiguous { profile, what }),
+            (Some(v), None) => Ok(Some(sourced(
+                Secret::new(v.clone()),
+                Source::Profile(profile),
+            ))),
+            (None, Some(var)) => match (self.env)(var) {
+                Some(v) => Ok(Some(sourced(
+                    Secret::new(v),
+                    Source::ProfileEnv {
+                        profile,
+                        var: var.clone(),
+                    },
+                ))),
+                None => Err(ConfigError::MissingEnv {
+                    profile,
+                    what,
+                    var: var.clone(),
+                }),
+            },
+            (None, None) => Ok(None),
+        }
+    }
+}
+
 fn project_dirs() -> Option<directories::ProjectDirs> {
     directories::ProjectDirs::from("com", "appctx", "appctx")
 }
@@ -515,164 +534,4 @@ fn load_file(path: &Path, must_exist: bool) -> Result<Option<FileConfig>, Config
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn write_config(text: &str) -> (tempfile::TempDir, PathBuf) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("config.toml");
-        std::fs::write(&path, text).unwrap();
-        (dir, path)
-    }
-
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: BTreeMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| map.get(k).cloned()
-    }
-
-    const PROFILES: &str = r#"
-default_profile = "prod"
-
-[profiles.prod]
-subscribe_key = "sub-prod"
-publish_key = "pub-prod"
-secret_key_env = "PROD_SECRET"
-user_id = "ops"
-read_only = true
-
-[profiles.dev]
-subscribe_key = "sub-dev"
-origin = "http://127.0.0.1:8090"
-"#;
-
-    #[test]
-    fn flags_beat_env_beat_profile() {
-        let (_d, path) = write_config(PROFILES);
-        let flags = Flags {
-            config: Some(path),
-            subscribe_key: Some("sub-flag".into()),
-            ..Default::default()
-        };
-        let env = env_of(&[
-            ("PUBNUB_SUBSCRIBE_KEY", "sub-env"),
-            ("PUBNUB_PUBLISH_KEY", "pub-env"),
-            ("PROD_SECRET", "sec-from-var"),
-        ]);
-        let s = Settings::resolve_with(&flags, &env).unwrap();
-        assert_eq!(s.mode, Mode::Remote);
-        assert_eq!(s.subscribe_key.value, "sub-flag");
-        assert_eq!(s.subscribe_key.source, Source::Flag("--subscribe-key"));
-        assert_eq!(s.publish_key.as_ref().unwrap().value, "pub-env");
-        assert_eq!(s.user_id.value, "ops");
-        assert_eq!(s.user_id.source, Source::Profile("prod".into()));
-        let secret = s.secret_key.as_ref().unwrap();
-        assert_eq!(secret.value.expose(), "sec-from-var");
-        assert!(matches!(secret.source, Source::ProfileEnv { .. }));
-        assert!(s.read_only.value);
-        assert_eq!(s.origin.value, DEFAULT_ORIGIN);
-    }
-
-    #[test]
-    fn report_masks_secrets_and_names_sources() {
-        let (_d, path) = write_config(PROFILES);
-        let flags = Flags {
-            config: Some(path),
-            auth_key: Some(Secret::new("token-TOPSECRET")),
-            ..Default::default()
-        };
-        let env = env_of(&[("PROD_SECRET", "sec-TOPSECRET")]);
-        let s = Settings::resolve_with(&flags, &env).unwrap();
-        let report = s.report();
-        assert!(!report.contains("TOPSECRET"), "{report}");
-        assert!(!format!("{s:?}").contains("TOPSECRET"));
-        assert!(
-            report.contains("env PROD_SECRET, named by profile prod"),
-            "{report}"
-        );
-        assert!(report.contains("sub-prod  (profile prod)"), "{report}");
-        assert!(report.contains("(flag --auth-key)"), "{report}");
-    }
-
-    #[test]
-    fn no_keyset_anywhere_means_the_embedded_server() {
-        let dir = tempfile::tempdir().unwrap();
-        let (_d, path) = write_config("");
-        let flags = Flags {
-            config: Some(path),
-            db: Some(dir.path().join("x.db")),
-            ..Default::default()
-        };
-        let s = Settings::resolve_with(&flags, &env_of(&[])).unwrap();
-        assert!(matches!(s.mode, Mode::Local { .. }));
-        assert_eq!(s.subscribe_key.value, DEMO_KEYSET);
-    }
-
-    #[test]
-    fn an_origin_alone_means_its_demo_keyset() {
-        let (_d, path) = write_config(PROFILES);
-        let flags = Flags {
-            config: Some(path),
-            profile: Some("dev".into()),
-            ..Default::default()
-        };
-        let s = Settings::resolve_with(&flags, &env_of(&[])).unwrap();
-        assert_eq!(s.origin.value, "http://127.0.0.1:8090");
-        assert_eq!(s.subscribe_key.value, "sub-dev");
-        assert!(!s.read_only.value);
-    }
-
-    #[test]
-    fn unknown_profile_lists_the_known_ones() {
-        let (_d, path) = write_config(PROFILES);
-        let flags = Flags {
-            config: Some(path),
-            profile: Some("staging".into()),
-            ..Default::default()
-        };
-        let e = Settings::resolve_with(&flags, &env_of(&[])).unwrap_err();
-        let text = e.to_string();
-        assert!(text.contains("unknown profile 'staging'"), "{text}");
-        assert!(text.contains("known profiles: dev, prod"), "{text}");
-    }
-
-    #[test]
-    fn bad_toml_names_the_line() {
-        let (_d, path) = write_config("[profiles.x]\nsubscribe_key = \"a\"\nread_only = maybe\n");
-        let flags = Flags {
-            config: Some(path),
-            ..Default::default()
-        };
-        let text = Settings::resolve_with(&flags, &env_of(&[]))
-            .unwrap_err()
-            .to_string();
-        assert!(text.contains("line 3"), "{text}");
-    }
-
-    #[test]
-    fn missing_secret_variable_is_an_error() {
-        let (_d, path) = write_config(PROFILES);
-        let flags = Flags {
-            config: Some(path),
-            ..Default::default()
-        };
-        let text = Settings::resolve_with(&flags, &env_of(&[]))
-            .unwrap_err()
-            .to_string();
-        assert!(text.contains("$PROD_SECRET"), "{text}");
-    }
-
-    #[test]
-    fn an_explicit_config_file_must_exist() {
-        let flags = Flags {
-            config: Some(PathBuf::from("/nonexistent/appctx/config.toml")),
-            ..Default::default()
-        };
-        assert!(matches!(
-            Settings::resolve_with(&flags, &env_of(&[])),
-            Err(ConfigError::Read { .. })
-        ));
-    }
-}
+mod tests;

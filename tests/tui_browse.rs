@@ -23,6 +23,7 @@ fn session() -> Session {
         keyset: "demo".into(),
         backend: Backend::Local,
         read_only: false,
+        read_only_reason: String::new(),
     }
 }
 

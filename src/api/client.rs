@@ -206,7 +206,7 @@ impl Client {
         loop {
             let started = Instant::now();
             let result = self.attempt(req, label).await;
-            let (err, retry_after) = match result {
+            let (err, retry_after, sent) = match result {
                 Ok(ok) => {
                     tracing::debug!(
                         request = label,
@@ -219,7 +219,14 @@ impl Client {
                 Err(e) => e,
             };
             tracing::debug!(request = label, error = %err, retry, "app context request failed");
-            if !err.is_retryable() || retry >= policy.max_retries {
+            // A write whose answer was lost may have been applied: only a GET, or a
+            // request that never left, is safe to send again after a broken connection.
+            let resend_ok = !sent || req.method == Method::GET;
+            let retryable = match &err {
+                Error::Network { .. } => resend_ok,
+                e => e.is_retryable(),
+            };
+            if !retryable || retry >= policy.max_retries {
                 return Err(err);
             }
             tokio::time::sleep(policy.delay(retry, retry_after)).await;
@@ -227,12 +234,13 @@ impl Client {
         }
     }
 
-    /// One attempt. The error carries the `Retry-After` the server sent, if any.
+    /// One attempt. The error carries the `Retry-After` the server sent, if any, and
+    /// whether the request may have reached the server.
     async fn attempt(
         &self,
         req: &Request,
         label: &str,
-    ) -> Result<(StatusCode, Vec<u8>), (Error, Option<Duration>)> {
+    ) -> Result<(StatusCode, Vec<u8>), (Error, Option<Duration>, bool)> {
         let url = self.url(req);
         let mut builder = self.inner.http.request(req.method.clone(), url);
         if let Some(body) = &req.body {
@@ -243,10 +251,10 @@ impl Client {
         if let Some(tag) = &req.if_match {
             builder = builder.header(header::IF_MATCH, tag.as_str());
         }
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| (self.transport_error(e, label), None))?;
+        let response = builder.send().await.map_err(|e| {
+            let sent = !e.is_connect();
+            (self.transport_error(e, label), None, sent)
+        })?;
         let status = response.status();
         let retry_after = response
             .headers()
@@ -256,11 +264,11 @@ impl Client {
         let bytes = response
             .bytes()
             .await
-            .map_err(|e| (self.transport_error(e, label), None))?;
+            .map_err(|e| (self.transport_error(e, label), None, true))?;
         if status.is_success() {
             return Ok((status, Vec::from(bytes)));
         }
-        Err((api_error(status, &bytes, label), retry_after))
+        Err((api_error(status, &bytes, label), retry_after, true))
     }
 
     /// The full URL: origin, path, and the query in canonical order and strict

@@ -54,7 +54,8 @@ impl Error {
     }
 
     /// True for errors that may succeed when tried again: 429, 5xx, timeouts and
-    /// failures to connect. Other 4xx never are.
+    /// network failures. Other 4xx never are. (The client resends a write after a
+    /// broken connection only when the request never left.)
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api { status, .. } => *status == 429 || (500..=599).contains(status),

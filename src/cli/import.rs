@@ -279,30 +279,34 @@ impl ObjectRecord for ChannelRecord {
     }
 }
 
-/// What is stored for `ids`: by listing everything when there are many, else one by
-/// one (a 404 means not stored).
-async fn stored<R: ObjectRecord>(
-    client: &Client,
-    ids: &[&str],
-) -> Result<HashMap<String, R::Model>, Error> {
+/// What is stored for `ids`, by listing everything when there are many, else one by
+/// one (a 404 means not stored). One-by-one lookups that fail are returned apart, so
+/// only their records fail.
+type Lookup<M> = (HashMap<String, M>, HashMap<String, String>);
+
+async fn stored<R: ObjectRecord>(client: &Client, ids: &[&str]) -> Result<Lookup<R::Model>, Error> {
     if ids.len() > LOOKUP_ONE_BY_ONE {
         let all = R::pager(client)?.collect_all().await?;
-        return Ok(all.into_iter().map(|m| (m.id().to_string(), m)).collect());
+        let found = all.into_iter().map(|m| (m.id().to_string(), m)).collect();
+        return Ok((found, HashMap::new()));
     }
     let mut found = HashMap::new();
+    let mut failed = HashMap::new();
     let mut lookups = futures::stream::iter(ids)
-        .map(|id| async move { R::get(client, id).await })
+        .map(|id| async move { (*id, R::get(client, id).await) })
         .buffer_unordered(CONCURRENCY);
-    while let Some(result) = lookups.next().await {
+    while let Some((id, result)) = lookups.next().await {
         match result {
             Ok(m) => {
-                found.insert(m.id().to_string(), m);
+                found.insert(id.to_string(), m);
             }
             Err(Error::Api { status: 404, .. }) => {}
-            Err(e) => return Err(e),
+            Err(e) => {
+                failed.insert(id.to_string(), e.to_string());
+            }
         }
     }
-    Ok(found)
+    Ok((found, failed))
 }
 
 async fn import_objects<R: ObjectRecord>(
@@ -316,8 +320,8 @@ async fn import_objects<R: ObjectRecord>(
         return tally;
     }
     let ids: Vec<&str> = records.iter().map(|(_, r)| r.id()).collect();
-    let existing = match stored::<R>(client, &ids).await {
-        Ok(m) => m,
+    let (existing, lookup_failed) = match stored::<R>(client, &ids).await {
+        Ok(found) => found,
         Err(e) => {
             report(bar, &format!("cannot read the stored {}s: {e}", R::NOUN));
             tally.failed = records.len() as u64;
@@ -328,18 +332,20 @@ async fn import_objects<R: ObjectRecord>(
     let mut outcomes = futures::stream::iter(&records)
         .map(|(line, record)| {
             let stored = existing.get(record.id());
+            let lookup_error = lookup_failed.get(record.id());
             async move {
-                let outcome = match stored {
-                    Some(s) if record.matches(s) => Outcome::Unchanged,
-                    _ if dry_run => created_or_updated(stored.is_some()),
-                    Some(s) => match record
-                        .write(client, Some(ETag(R::etag(s).to_string())))
-                        .await
-                    {
-                        Ok(()) => Outcome::Updated,
-                        Err(e) => Outcome::Failed(e.to_string()),
-                    },
-                    None => match record.write(client, None).await {
+                let outcome = match (lookup_error, stored) {
+                    (Some(e), _) => Outcome::Failed(e.clone()),
+                    (None, Some(s)) if record.matches(s) => Outcome::Unchanged,
+                    (None, s) if dry_run => created_or_updated(s.is_some()),
+                    (None, Some(s)) => {
+                        let tag = ETag(R::etag(s).to_string());
+                        match record.write(client, Some(tag)).await {
+                            Ok(()) => Outcome::Updated,
+                            Err(e) => Outcome::Failed(e.to_string()),
+                        }
+                    }
+                    (None, None) => match record.write(client, None).await {
                         Ok(()) => Outcome::Created,
                         Err(e) => Outcome::Failed(e.to_string()),
                     },

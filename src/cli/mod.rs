@@ -40,11 +40,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "KEY")]
     pub publish_key: Option<String>,
     /// Secret key: sign every request (signature v2) [env PUBNUB_SECRET_KEY; prefer the env].
-    #[arg(long, global = true, value_name = "KEY")]
-    pub secret_key: Option<String>,
+    #[arg(long, global = true, value_name = "KEY", value_parser = secret)]
+    pub secret_key: Option<Secret>,
     /// Access Manager token or auth key, sent as `auth` [env PUBNUB_AUTH_KEY].
-    #[arg(long, global = true, value_name = "TOKEN")]
-    pub auth_key: Option<String>,
+    #[arg(long, global = true, value_name = "TOKEN", value_parser = secret)]
+    pub auth_key: Option<Secret>,
     /// Your user id, sent as `uuid` [env PUBNUB_USER_ID; default appctx-cli].
     #[arg(long, global = true, value_name = "ID")]
     pub user_id: Option<String>,
@@ -70,8 +70,8 @@ impl GlobalArgs {
             profile: self.profile.clone(),
             subscribe_key: self.subscribe_key.clone(),
             publish_key: self.publish_key.clone(),
-            secret_key: self.secret_key.clone().map(Secret::new),
-            auth_key: self.auth_key.clone().map(Secret::new),
+            secret_key: self.secret_key.clone(),
+            auth_key: self.auth_key.clone(),
             user_id: self.user_id.clone(),
             origin: self.origin.clone(),
             local: self.local,
@@ -79,6 +79,11 @@ impl GlobalArgs {
             read_only: self.read_only,
         }
     }
+}
+
+/// A secret flag value, kept out of `Debug`.
+fn secret(value: &str) -> Result<Secret, std::convert::Infallible> {
+    Ok(Secret::new(value))
 }
 
 /// The scripting subcommands.

@@ -6,6 +6,7 @@
 
 pub mod body;
 pub mod error;
+pub mod events;
 pub mod model;
 pub mod params;
 pub mod render;
@@ -14,6 +15,7 @@ pub mod seed;
 pub mod signing;
 pub mod sql;
 pub mod store;
+pub mod subscribe;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,6 +24,7 @@ use std::sync::Arc;
 use axum::middleware;
 use tokio::net::TcpListener;
 
+use events::{EventConfig, EventHub};
 use routes::AppState;
 use store::Store;
 
@@ -50,6 +53,7 @@ pub struct ServerConfig {
 pub struct RunningServer {
     /// The address it listens on.
     pub addr: SocketAddr,
+    events: Arc<EventHub>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -57,6 +61,11 @@ impl RunningServer {
     /// `http://ADDR`, the origin a client uses.
     pub fn origin(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The events of this server's writes (buffer, waiting subscribers).
+    pub fn events(&self) -> &Arc<EventHub> {
+        &self.events
     }
 
     /// Stops serving.
@@ -83,17 +92,26 @@ pub enum StartError {
 }
 
 /// Opens the store (seeding a new one unless `empty`) and starts serving in the
-/// background of the current tokio runtime.
+/// background of the current tokio runtime, with the default event settings
+/// (subscribe calls wait up to 280 s; see [`EventConfig`]).
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+    start_with_events(config, EventConfig::default()).await
+}
+
+/// [`start`], with the subscribe timeout and event buffer bounds of `events`.
+pub async fn start_with_events(
+    config: ServerConfig,
+    events: EventConfig,
+) -> Result<RunningServer, StartError> {
     if let Some(dir) = config.db.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let store = Store::open(&config.db, config.referential_integrity).map_err(|source| {
-        StartError::Database {
+    let hub = Arc::new(EventHub::new(events));
+    let store = Store::open_with_events(&config.db, config.referential_integrity, hub.clone())
+        .map_err(|source| StartError::Database {
             path: config.db.clone(),
             source,
-        }
-    })?;
+        })?;
     seed::initialise(&store, config.empty).map_err(|e| StartError::Seed(e.to_string()))?;
     let listener = TcpListener::bind(config.listen)
         .await
@@ -121,7 +139,11 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
             eprintln!("appctx serve: {e}");
         }
     });
-    Ok(RunningServer { addr, task })
+    Ok(RunningServer {
+        addr,
+        events: hub,
+        task,
+    })
 }
 
 /// One line per request on stderr: method, path, status, milliseconds.

@@ -1,5 +1,6 @@
-//! The 16 App Context operations on PubNub's paths and methods (spec §4). Users and
-//! channels share handlers, parameterised by [`Kind`]; memberships and members share
+//! The 16 App Context operations on PubNub's paths and methods (spec §4), and the
+//! subscribe endpoint their events are delivered on (spec §12, in [`subscribe`]). Users
+//! and channels share handlers, parameterised by [`Kind`]; memberships and members share
 //! theirs, parameterised by [`View`].
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use super::model::Kind;
 use super::params::{encode_cursor, Include, ListParams, Query};
 use super::render;
 use super::store::{SetOutcome, Store, View};
+use super::subscribe;
 use crate::filter::Target;
 
 /// What every handler shares.
@@ -110,6 +112,19 @@ pub fn router(state: Arc<AppState>) -> Router {
                  b: Bytes| manage_relations(s, sub, id, View::Members, q, b),
             ),
         )
+        .route(
+            "/v2/subscribe/{sub}/{channels}/{callback}",
+            get(subscribe::subscribe),
+        )
+        .route(
+            "/v2/presence/sub-key/{sub}/channel/{channels}/heartbeat",
+            get(subscribe::heartbeat),
+        )
+        .route(
+            "/v2/presence/sub-key/{sub}/channel/{channels}/leave",
+            get(subscribe::leave),
+        )
+        .route("/time/0", get(subscribe::time))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "Requested resource was not found.")
         })

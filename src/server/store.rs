@@ -4,13 +4,14 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
 use super::error::ApiError;
+use super::events::{Change, EventHub};
 use super::model::{now_micros, sort_key, Kind, ObjectRow, RelationRow};
 use super::params::ListParams;
 use super::sql::{compile, decode_pattern};
@@ -136,6 +137,8 @@ pub struct Store {
     next_reader: AtomicUsize,
     /// Deleting an object deletes its relations; relations need both ends to exist.
     pub referential_integrity: bool,
+    /// Where the events of committed writes go (spec §12).
+    events: Arc<EventHub>,
 }
 
 fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
@@ -224,8 +227,19 @@ fn next_updated(prev: i64) -> i64 {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`.
+    /// Opens (creating if needed) the database at `path`, with an event hub of the
+    /// default configuration.
     pub fn open(path: &Path, referential_integrity: bool) -> rusqlite::Result<Store> {
+        Store::open_with_events(path, referential_integrity, Arc::default())
+    }
+
+    /// Opens (creating if needed) the database at `path`; every write that changes
+    /// something publishes its events to `events` once committed.
+    pub fn open_with_events(
+        path: &Path,
+        referential_integrity: bool,
+        events: Arc<EventHub>,
+    ) -> rusqlite::Result<Store> {
         let writer = open_connection(path)?;
         writer.execute_batch(SCHEMA)?;
         let readers = (0..4)
@@ -236,7 +250,13 @@ impl Store {
             readers,
             next_reader: AtomicUsize::new(0),
             referential_integrity,
+            events,
         })
+    }
+
+    /// The event hub the writes publish to.
+    pub fn events(&self) -> &Arc<EventHub> {
+        &self.events
     }
 
     fn write<T>(
@@ -330,7 +350,10 @@ impl Store {
             row.updated = next_updated(base.updated);
             row.etag = row.compute_etag(kind);
             upsert_object(&tx, sub, kind, &row)?;
+            let routes = object_routes(&tx, sub, kind, id)?;
             tx.commit()?;
+            self.events
+                .publish(sub, vec![Change::object_set(kind, &row, patch, routes)]);
             Ok(SetOutcome::Done {
                 row: Box::new(row),
                 changed: true,
@@ -359,25 +382,45 @@ impl Store {
     }
 
     /// Deletes a user or channel (and, with referential integrity, its relations).
-    /// Returns whether it existed.
+    /// Returns whether it existed. Emits a `delete` event when it did, and a membership
+    /// `delete` for every relation removed with it.
     pub fn remove_object(&self, sub: &str, kind: Kind, id: &str) -> Result<bool, ApiError> {
         self.write(|c| {
             let tx = c.transaction()?;
+            // Routed like a set, so taken before the relations may go.
+            let routes = object_routes(&tx, sub, kind, id)?;
             let n = tx.execute(
                 "DELETE FROM objects WHERE sub_key = ? AND kind = ? AND id = ?",
                 params![sub, kind as i64, id],
             )?;
+            let mut changes = Vec::new();
+            if n > 0 {
+                changes.push(Change::object_delete(kind, id, routes));
+            }
             if self.referential_integrity {
                 let col = match kind {
                     Kind::User => "user_id",
                     Kind::Channel => "channel_id",
                 };
-                tx.execute(
-                    &format!("DELETE FROM relations WHERE sub_key = ? AND {col} = ?"),
-                    params![sub, id],
-                )?;
+                let mut stmt = tx.prepare_cached(&format!(
+                    "DELETE FROM relations WHERE sub_key = ? AND {col} = ? RETURNING user_id, channel_id"
+                ))?;
+                let removed = stmt
+                    .query_map(params![sub, id], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                drop(stmt);
+                let mut removed = removed;
+                removed.sort();
+                changes.extend(
+                    removed
+                        .iter()
+                        .map(|(u, ch)| Change::membership_delete(u, ch)),
+                );
             }
             tx.commit()?;
+            self.events.publish(sub, changes);
             Ok(n > 0)
         })
     }
@@ -489,12 +532,16 @@ impl Store {
                     View::Members => (other.to_string(), id.to_string()),
                 }
             };
+            let mut changes = Vec::new();
             for other in delete {
                 let (u, ch) = ids(other);
-                tx.execute(
+                let n = tx.execute(
                     "DELETE FROM relations WHERE sub_key = ? AND user_id = ? AND channel_id = ?",
                     params![sub, u, ch],
                 )?;
+                if n > 0 {
+                    changes.push(Change::membership_delete(&u, &ch));
+                }
             }
             for entry in set {
                 let (u, ch) = ids(&entry.other_id);
@@ -528,9 +575,11 @@ impl Store {
                 row.updated = next_updated(base.updated);
                 row.etag = row.compute_etag();
                 upsert_relation(&tx, sub, &row)?;
+                changes.push(Change::membership_set(&row, entry));
             }
             let result = list_relations(&tx, sub, view, id, p)?;
             tx.commit()?;
+            self.events.publish(sub, changes);
             Ok(result)
         })
     }
@@ -547,6 +596,22 @@ fn get_object(
     ))?
     .query_row(params![sub, kind as i64, id], |r| object_from_row(r, 0))
     .optional()
+}
+
+/// The channels an event about a user or channel goes to: the one named after its id
+/// and, for a user, every channel it is a member of (spec §12).
+fn object_routes(c: &Connection, sub: &str, kind: Kind, id: &str) -> rusqlite::Result<Vec<String>> {
+    let mut routes = vec![id.to_string()];
+    if kind == Kind::User {
+        let mut stmt = c.prepare_cached(
+            "SELECT channel_id FROM relations WHERE sub_key = ? AND user_id = ? ORDER BY channel_id",
+        )?;
+        let channels = stmt.query_map(params![sub, id], |r| r.get::<_, String>(0))?;
+        for ch in channels {
+            routes.push(ch?);
+        }
+    }
+    Ok(routes)
 }
 
 fn get_relation(

@@ -5,7 +5,7 @@
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::api::types::{Channel, Cursor, Member, Membership, Page, User};
-use crate::api::SortKey;
+use crate::api::{ChannelFields, RelationEntry, SortKey, UserFields};
 
 /// Identifies one request to the worker.
 pub type RequestId = u64;
@@ -93,6 +93,69 @@ pub enum Action {
     },
     /// The worker made a call.
     Logged(LogEntry),
+    /// A write finished.
+    Written {
+        req: RequestId,
+        result: Result<WriteDone, Failure>,
+    },
+    /// `$EDITOR` returned (the edited text, or why it failed).
+    ExternalEdited(Result<String, String>),
+    /// One step of a bulk removal finished.
+    BulkStep {
+        req: RequestId,
+        id: String,
+        result: Result<WriteDone, Failure>,
+    },
+}
+
+/// What a successful write left on the server.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WriteDone {
+    /// The user or channel as stored after a set.
+    Saved(Entity),
+    /// A user or channel was removed, with what it was and its relations (for undo).
+    Removed {
+        entity: Option<Entity>,
+        relations: Vec<RelationEntry>,
+    },
+    /// A membership/member write: the resulting first page of the list.
+    Relations(PageData),
+}
+
+/// A write the worker performs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Write {
+    /// Sets a user; `if_match` guards an edit, `create` refuses an id that exists.
+    SetUser {
+        id: String,
+        fields: UserFields,
+        if_match: Option<String>,
+        create: bool,
+    },
+    SetChannel {
+        id: String,
+        fields: ChannelFields,
+        if_match: Option<String>,
+        create: bool,
+    },
+    /// Writes a removed user or channel back, then its relations (undo of a removal).
+    Recreate {
+        entity: Entity,
+        relations: Vec<RelationEntry>,
+    },
+    /// Removes a user or channel; first reads it and its relations (for undo), and
+    /// removes the relations too when `with_relations`.
+    Remove {
+        kind: EntityKind,
+        id: String,
+        with_relations: bool,
+    },
+    /// One manage call on a user's memberships or a channel's members.
+    Manage {
+        source: Source,
+        set: Vec<RelationEntry>,
+        delete: Vec<String>,
+    },
 }
 
 /// What the app asks for.
@@ -109,6 +172,20 @@ pub enum Command {
         kind: EntityKind,
         id: String,
     },
+    /// A write.
+    Write {
+        req: RequestId,
+        write: Write,
+    },
+    /// One of many removals (bulk delete): answered with [`Action::BulkStep`].
+    BulkRemove {
+        req: RequestId,
+        write: Write,
+        id: String,
+    },
+    /// Hand the terminal to `$EDITOR` on this text; answered with
+    /// [`Action::ExternalEdited`].
+    ExternalEdit(String),
     /// Put text on the clipboard (OSC 52).
     Copy(String),
     Quit,

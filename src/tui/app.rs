@@ -9,10 +9,13 @@ use crossterm::event::{
 use super::action::{
     Action, Command, Entity, EntityKind, Failure, LogEntry, PageData, RequestId, Source,
 };
+use super::edit::{Bulk, Confirm, Conflict, PendingWrite, UndoEntry};
+use super::editor::Editor;
 use super::input::{FilterInput, SortPicker};
 use super::keymap::{Intent, Keymap};
 use super::layout::{self, Panes};
 use super::list::{ListState, RowData};
+use super::relations_editor::RelationEditor;
 use crate::api::types::{Channel, Member, Membership, User};
 use crate::filter::Target;
 
@@ -43,6 +46,8 @@ pub struct Session {
     pub keyset: String,
     pub backend: Backend,
     pub read_only: bool,
+    /// Why the session is read-only (`--read-only`, or the profile's setting).
+    pub read_only_reason: String,
 }
 
 /// The relations shown under a detail.
@@ -94,6 +99,19 @@ pub enum Overlay {
     Search,
     Filter(FilterInput),
     Sort(SortPicker),
+    /// Editing or creating a user or channel.
+    Editor(Box<Editor>),
+    /// A question before a destructive write.
+    Confirm(Box<Confirm>),
+    /// A save met someone else's change (412).
+    Conflict(Box<Conflict>),
+    /// Adding, editing and removing memberships or members (`m`).
+    Relations(Box<RelationEditor>),
+    /// The outcome of a bulk action.
+    Report {
+        title: String,
+        lines: Vec<String>,
+    },
 }
 
 /// Requests the log keeps.
@@ -122,6 +140,14 @@ pub struct App {
     /// Server filters used before, newest last.
     pub filter_history: Vec<String>,
     pub should_quit: bool,
+    /// The write in flight (one at a time).
+    pub pending_write: Option<PendingWrite>,
+    /// A bulk removal in progress.
+    pub bulk: Option<Bulk>,
+    /// Successful writes of this session that `u` can take back, newest last.
+    pub undo: Vec<UndoEntry>,
+    /// The fetch of "their" record after a 412.
+    pub conflict_fetch: Option<RequestId>,
     next_req: RequestId,
 }
 
@@ -145,6 +171,10 @@ impl App {
             mouse: true,
             filter_history: Vec::new(),
             should_quit: false,
+            pending_write: None,
+            bulk: None,
+            undo: Vec::new(),
+            conflict_fetch: None,
             next_req: 1,
         };
         let mut cmds = Vec::new();
@@ -153,14 +183,18 @@ impl App {
         (app, cmds)
     }
 
-    fn req(&mut self) -> RequestId {
+    pub(crate) fn new_req(&mut self) -> RequestId {
         self.next_req += 1;
         self.next_req
     }
 
     /// Whether something is loading (the spinner, and so the tick, runs only then).
     pub fn busy(&self) -> bool {
-        self.users.pending.is_some()
+        self.pending_write.is_some()
+            || self.bulk.is_some()
+            || self.conflict_fetch.is_some()
+            || self.relation_picker_busy()
+            || self.users.pending.is_some()
             || self.channels.pending.is_some()
             || self.detail.as_ref().is_some_and(|d| {
                 d.pending.is_some()
@@ -185,7 +219,13 @@ impl App {
             Action::Resize(w, h) => self.size = (w, h),
             Action::Tick => self.spinner = self.spinner.wrapping_add(1),
             Action::PageLoaded { req, result } => self.on_page(req, result, &mut cmds),
+            Action::EntityLoaded { req, result } if self.conflict_fetch == Some(req) => {
+                self.on_conflict_loaded(result)
+            }
             Action::EntityLoaded { req, result } => self.on_entity(req, result),
+            Action::Written { req, result } => self.on_written(req, result, &mut cmds),
+            Action::BulkStep { req, id, result } => self.on_bulk_step(req, id, result, &mut cmds),
+            Action::ExternalEdited(result) => self.on_external(result),
             Action::Logged(entry) => {
                 self.log.push(entry);
                 if self.log.len() > LOG_LIMIT {
@@ -214,7 +254,7 @@ impl App {
     // ----- loading -----
 
     fn reload_list(&mut self, tab: Tab, cmds: &mut Vec<Command>) {
-        let req = self.req();
+        let req = self.new_req();
         let (source, query) = match tab {
             Tab::Users => {
                 self.users.expect(req, true);
@@ -292,7 +332,7 @@ impl App {
     }
 
     fn reload_relations(&mut self, cmds: &mut Vec<Command>) {
-        let req = self.req();
+        let req = self.new_req();
         if let Some(d) = &mut self.detail {
             let (source, query) = match &mut d.relations {
                 Relations::Memberships(l) => {
@@ -339,7 +379,7 @@ impl App {
         };
         let mut pending = None;
         if entity.is_none() {
-            let req = self.req();
+            let req = self.new_req();
             pending = Some(req);
             cmds.push(Command::FetchEntity {
                 req,
@@ -356,6 +396,11 @@ impl App {
             relations,
         });
         self.reload_relations(cmds);
+    }
+
+    /// The detail follows the selected row of the current list.
+    pub(crate) fn follow_list(&mut self, cmds: &mut Vec<Command>) {
+        self.follow_selection(cmds);
     }
 
     /// The detail follows the selected row of the current list.
@@ -511,6 +556,15 @@ impl App {
             Overlay::Search => self.on_search_key(key, cmds),
             Overlay::Filter(input) => self.on_filter_key(key, input, cmds),
             Overlay::Sort(picker) => self.on_sort_key(key, picker, cmds),
+            Overlay::Editor(editor) => self.on_editor_key(key, editor, cmds),
+            Overlay::Confirm(confirm) => self.on_confirm_key(key, confirm, cmds),
+            Overlay::Conflict(conflict) => self.on_conflict_key(key, conflict, cmds),
+            Overlay::Relations(editor) => self.on_relations_key(key, editor, cmds),
+            Overlay::Report { title, lines } => {
+                if !matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) {
+                    self.overlay = Overlay::Report { title, lines };
+                }
+            }
         }
     }
 
@@ -651,6 +705,16 @@ impl App {
             Intent::Dismiss => {
                 self.toasts.pop();
             }
+            Intent::Edit => self.start_edit(),
+            Intent::New => self.start_create(),
+            Intent::Delete => self.start_remove(),
+            Intent::Undo => self.start_undo(cmds),
+            Intent::Mark => {
+                self.with_focused(|l| l.toggle_marked());
+                self.with_focused(|l| l.move_selection(1));
+                self.moved(cmds);
+            }
+            Intent::Relations => self.start_relations(cmds),
         }
     }
 
@@ -934,6 +998,7 @@ pub trait FocusedList {
     fn set_sort(&mut self, keys: Vec<crate::api::SortKey>) -> bool;
     fn selected_id_string(&self) -> Option<String>;
     fn selected_json(&self) -> Option<String>;
+    fn toggle_marked(&mut self);
 }
 
 impl<T: RowData> FocusedList for ListState<T> {
@@ -995,5 +1060,8 @@ impl<T: RowData> FocusedList for ListState<T> {
     fn selected_json(&self) -> Option<String> {
         self.selected_row()
             .and_then(|r| serde_json::to_string_pretty(r).ok())
+    }
+    fn toggle_marked(&mut self) {
+        self.toggle_mark();
     }
 }

@@ -14,6 +14,7 @@ fn session() -> Session {
         keyset: "demo".into(),
         backend: Backend::Local,
         read_only: false,
+        read_only_reason: String::new(),
     }
 }
 

@@ -35,6 +35,12 @@ pub enum Intent {
     CopyId,
     CopyJson,
     Dismiss,
+    Edit,
+    New,
+    Delete,
+    Undo,
+    Mark,
+    Relations,
 }
 
 /// Every intent with its config name and what the help screen says about it.
@@ -87,6 +93,28 @@ pub const INTENTS: &[(Intent, &str, &str)] = &[
         "copy the selected row as JSON (OSC 52)",
     ),
     (Intent::Dismiss, "dismiss", "dismiss the newest message"),
+    (Intent::Edit, "edit", "edit the selected user or channel"),
+    (Intent::New, "new", "create a user or channel"),
+    (
+        Intent::Delete,
+        "delete",
+        "remove the selected or marked rows (asks first)",
+    ),
+    (
+        Intent::Undo,
+        "undo",
+        "undo the last edit or removal of this session",
+    ),
+    (
+        Intent::Mark,
+        "mark",
+        "mark or unmark the row (for bulk removal)",
+    ),
+    (
+        Intent::Relations,
+        "relations",
+        "add, edit and remove memberships / members",
+    ),
 ];
 
 /// A key and its modifiers, as bound.

@@ -140,6 +140,8 @@ pub struct ListState<T> {
     pub selected: usize,
     /// First visible row drawn.
     pub scroll: usize,
+    /// Ids marked (Space) for a bulk action.
+    pub marked: std::collections::BTreeSet<String>,
 }
 
 impl<T: RowData> ListState<T> {
@@ -161,6 +163,47 @@ impl<T: RowData> ListState<T> {
             visible: Vec::new(),
             selected: 0,
             scroll: 0,
+            marked: Default::default(),
+        }
+    }
+
+    /// Replaces the row with `row`'s id in place (after a save), or adds it at the top
+    /// (after a create). Returns whether it was already loaded.
+    pub fn upsert_row(&mut self, row: T) -> bool {
+        let id = row.row_id().to_string();
+        let hay = row.haystack();
+        if let Some(i) = self.rows.iter().position(|r| r.row_id() == id) {
+            self.rows[i] = row;
+            self.haystacks[i] = hay;
+            self.recompute_visible();
+            true
+        } else {
+            self.rows.insert(0, row);
+            self.haystacks.insert(0, hay);
+            self.total = self.total.map(|t| t + 1);
+            self.recompute_visible();
+            self.select_id(&id);
+            false
+        }
+    }
+
+    /// Drops the row with this id (after a removal).
+    pub fn remove_row(&mut self, id: &str) {
+        if let Some(i) = self.rows.iter().position(|r| r.row_id() == id) {
+            self.rows.remove(i);
+            self.haystacks.remove(i);
+            self.total = self.total.map(|t| t.saturating_sub(1));
+            self.marked.remove(id);
+            self.recompute_visible();
+        }
+    }
+
+    /// Marks or unmarks the selected row.
+    pub fn toggle_mark(&mut self) {
+        if let Some(id) = self.selected_id().map(str::to_string) {
+            if !self.marked.remove(&id) {
+                self.marked.insert(id);
+            }
         }
     }
 
@@ -191,6 +234,7 @@ impl<T: RowData> ListState<T> {
         self.error = None;
         self.selected = 0;
         self.scroll = 0;
+        self.marked.clear();
     }
 
     /// Adds a page of rows (the first page when `first`).

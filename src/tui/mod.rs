@@ -4,10 +4,13 @@
 
 pub mod action;
 pub mod app;
+pub mod edit;
+pub mod editor;
 pub mod input;
 pub mod keymap;
 pub mod layout;
 pub mod list;
+pub mod relations_editor;
 pub mod runner;
 pub mod terminal;
 pub mod view;

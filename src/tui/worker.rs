@@ -4,9 +4,14 @@
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::action::{Action, Command, Entity, EntityKind, Failure, ListQuery, PageData, Source};
-use crate::api::types::Cursor;
-use crate::api::{Client, Include, ListOptions, PageRef, RelationInclude};
+use super::action::{
+    Action, Command, Entity, EntityKind, Failure, ListQuery, PageData, Source, Write, WriteDone,
+};
+use crate::api::types::{Cursor, Custom, ETag, Maybe};
+use crate::api::{
+    ChannelFields, Client, Include, ListOptions, PageRef, RelationChange, RelationEntry,
+    RelationInclude, SetOptions, UserFields,
+};
 
 /// Runs commands against a client.
 #[derive(Clone)]
@@ -137,7 +142,245 @@ impl Worker {
                     result: result.map_err(failure),
                 })
             }
-            Command::Copy(_) | Command::Quit => None,
+            Command::Write { req, write } => Some(Action::Written {
+                req,
+                result: self.write(write).await.map_err(failure),
+            }),
+            Command::BulkRemove { req, write, id } => Some(Action::BulkStep {
+                req,
+                id,
+                result: self.write(write).await.map_err(failure),
+            }),
+            Command::Copy(_) | Command::Quit | Command::ExternalEdit(_) => None,
         }
+    }
+
+    async fn write(&self, write: Write) -> Result<WriteDone, crate::api::Error> {
+        let c = &self.client;
+        let set_opts = |if_match: Option<String>| SetOptions {
+            include: Include::ALL,
+            if_match: if_match.map(ETag),
+        };
+        match write {
+            Write::SetUser {
+                id,
+                fields,
+                if_match,
+                create,
+            } => {
+                if create {
+                    self.refuse_existing(EntityKind::User, &id).await?;
+                }
+                Ok(WriteDone::Saved(Entity::User(
+                    c.set_user(&id, &fields, &set_opts(if_match)).await?,
+                )))
+            }
+            Write::SetChannel {
+                id,
+                fields,
+                if_match,
+                create,
+            } => {
+                if create {
+                    self.refuse_existing(EntityKind::Channel, &id).await?;
+                }
+                Ok(WriteDone::Saved(Entity::Channel(
+                    c.set_channel(&id, &fields, &set_opts(if_match)).await?,
+                )))
+            }
+            Write::Recreate { entity, relations } => {
+                let (saved, source) = match &entity {
+                    Entity::User(u) => (
+                        Entity::User(
+                            c.set_user(&u.user_id, &UserFields::from(u), &set_opts(None))
+                                .await?,
+                        ),
+                        Source::Memberships(u.user_id.clone()),
+                    ),
+                    Entity::Channel(ch) => (
+                        Entity::Channel(
+                            c.set_channel(
+                                &ch.channel_id,
+                                &ChannelFields::from(ch),
+                                &set_opts(None),
+                            )
+                            .await?,
+                        ),
+                        Source::Members(ch.channel_id.clone()),
+                    ),
+                };
+                for chunk in relations.chunks(crate::api::MAX_LIMIT as usize) {
+                    let change = RelationChange {
+                        set: chunk.to_vec(),
+                        ..Default::default()
+                    };
+                    let opts = options(
+                        &ListQuery {
+                            limit: 1,
+                            ..Default::default()
+                        },
+                        &None,
+                        RelationInclude::default(),
+                    );
+                    match &source {
+                        Source::Memberships(id) => {
+                            c.manage_memberships(id, &change, &opts).await.map(|_| ())?
+                        }
+                        Source::Members(id) => {
+                            c.manage_members(id, &change, &opts).await.map(|_| ())?
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(WriteDone::Saved(saved))
+            }
+            Write::Remove {
+                kind,
+                id,
+                with_relations,
+            } => {
+                let entity = match kind {
+                    EntityKind::User => c.get_user(&id, Include::ALL).await.map(Entity::User),
+                    EntityKind::Channel => {
+                        c.get_channel(&id, Include::ALL).await.map(Entity::Channel)
+                    }
+                };
+                let entity = match entity {
+                    Ok(e) => Some(e),
+                    Err(e) if e.status() == Some(404) => None,
+                    Err(e) => return Err(e),
+                };
+                let relations = self.all_relations(kind, &id).await?;
+                if with_relations {
+                    for chunk in relations.chunks(crate::api::MAX_LIMIT as usize) {
+                        let change = RelationChange {
+                            delete: chunk
+                                .iter()
+                                .map(|r| RelationEntry::id(r.id.clone()))
+                                .collect(),
+                            ..Default::default()
+                        };
+                        let opts = options(
+                            &ListQuery {
+                                limit: 1,
+                                ..Default::default()
+                            },
+                            &None,
+                            RelationInclude::default(),
+                        );
+                        match kind {
+                            EntityKind::User => c
+                                .manage_memberships(&id, &change, &opts)
+                                .await
+                                .map(|_| ())?,
+                            EntityKind::Channel => {
+                                c.manage_members(&id, &change, &opts).await.map(|_| ())?
+                            }
+                        }
+                    }
+                }
+                match kind {
+                    EntityKind::User => c.remove_user(&id).await?,
+                    EntityKind::Channel => c.remove_channel(&id).await?,
+                }
+                Ok(WriteDone::Removed { entity, relations })
+            }
+            Write::Manage {
+                source,
+                set,
+                delete,
+            } => {
+                let change = RelationChange {
+                    set,
+                    delete: delete.into_iter().map(RelationEntry::id).collect(),
+                    if_match: None,
+                };
+                let query = ListQuery {
+                    limit: crate::tui::list::PAGE_SIZE,
+                    ..Default::default()
+                };
+                let opts = options(&query, &None, RELATION_INCLUDE);
+                match source {
+                    Source::Memberships(user) => c
+                        .manage_memberships(&user, &change, &opts)
+                        .await
+                        .map(|p| WriteDone::Relations(PageData::Memberships(p))),
+                    Source::Members(channel) => c
+                        .manage_members(&channel, &change, &opts)
+                        .await
+                        .map(|p| WriteDone::Relations(PageData::Members(p))),
+                    other => Err(crate::api::Error::InvalidInput(format!(
+                        "cannot manage relations of {other:?}"
+                    ))),
+                }
+            }
+        }
+    }
+
+    /// Fails when the id is taken, so "new" never overwrites someone's record.
+    async fn refuse_existing(&self, kind: EntityKind, id: &str) -> Result<(), crate::api::Error> {
+        let found = match kind {
+            EntityKind::User => self.client.get_user(id, Include::NONE).await.map(|_| ()),
+            EntityKind::Channel => self.client.get_channel(id, Include::NONE).await.map(|_| ()),
+        };
+        match found {
+            Ok(()) => Err(crate::api::Error::InvalidInput(format!(
+                "a {} with id '{id}' already exists: open it and press e to edit it",
+                if kind == EntityKind::User {
+                    "user"
+                } else {
+                    "channel"
+                }
+            ))),
+            Err(e) if e.status() == Some(404) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every relation of a user (memberships) or channel (members), as entries that
+    /// can be set again to restore them.
+    async fn all_relations(
+        &self,
+        kind: EntityKind,
+        id: &str,
+    ) -> Result<Vec<RelationEntry>, crate::api::Error> {
+        let opts = options(
+            &ListQuery {
+                limit: crate::api::MAX_LIMIT,
+                ..Default::default()
+            },
+            &None,
+            RelationInclude {
+                relation: Include::ALL,
+                related: None,
+            },
+        );
+        let entry = |id: &str,
+                     custom: &Maybe<Custom>,
+                     status: &Maybe<String>,
+                     kind: &Maybe<String>| RelationEntry {
+            id: id.to_string(),
+            custom: custom.clone(),
+            status: status.clone(),
+            kind: kind.clone(),
+        };
+        Ok(match kind {
+            EntityKind::User => self
+                .client
+                .memberships_pager(id, opts)?
+                .collect_all()
+                .await?
+                .iter()
+                .map(|m| entry(m.channel.id(), &m.custom, &m.status, &m.kind))
+                .collect(),
+            EntityKind::Channel => self
+                .client
+                .members_pager(id, opts)?
+                .collect_all()
+                .await?
+                .iter()
+                .map(|m| entry(m.uuid.id(), &m.custom, &m.status, &m.kind))
+                .collect(),
+        })
     }
 }

@@ -2,6 +2,7 @@
 //! with a temporary database.
 #![allow(dead_code)]
 
+use appctx::server::events::EventConfig;
 use appctx::server::{self, RunningServer, ServerConfig};
 
 /// A running in-process server and the temp dir holding its database.
@@ -18,6 +19,15 @@ impl TestServer {
 
     /// Starts a server after `tweak` adjusts its configuration.
     pub async fn start_with(tweak: impl FnOnce(&mut ServerConfig)) -> TestServer {
+        Self::start_with_events(tweak, EventConfig::default()).await
+    }
+
+    /// Starts a server after `tweak` adjusts its configuration, with the given event
+    /// settings (e.g. a short subscribe timeout).
+    pub async fn start_with_events(
+        tweak: impl FnOnce(&mut ServerConfig),
+        events: EventConfig,
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = ServerConfig {
             listen: "127.0.0.1:0".parse().expect("addr"),
@@ -28,7 +38,9 @@ impl TestServer {
             log_requests: false,
         };
         tweak(&mut config);
-        let server = server::start(config).await.expect("server starts");
+        let server = server::start_with_events(config, events)
+            .await
+            .expect("server starts");
         TestServer { server, dir }
     }
 

@@ -2,6 +2,8 @@
 //! changes state or does I/O; only visible rows are turned into widgets.
 
 mod detail;
+mod dialogs;
+pub mod editor;
 mod overlay;
 mod status;
 mod tables;
@@ -61,6 +63,25 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Overlay::Sort(picker) => overlay::draw_sort(frame, picker, area),
         Overlay::Help { query, scroll } => overlay::draw_help(frame, app, query, *scroll, area),
         Overlay::Log { scroll } => overlay::draw_log(frame, app, *scroll, area),
+        Overlay::Editor(editor) => self::editor::draw(frame, editor, area),
+        Overlay::Confirm(c) => dialogs::draw_confirm(frame, c, area),
+        Overlay::Conflict(c) => dialogs::draw_conflict(frame, c, area),
+        Overlay::Relations(r) => dialogs::draw_relations_editor(frame, r, area),
+        Overlay::Report { title, lines } => dialogs::draw_report(frame, title, lines, area),
+    }
+    if let Some(b) = &app.bulk {
+        let rect = centered(area, 50, 3);
+        frame.render_widget(ratatui::widgets::Clear, rect);
+        frame.render_widget(
+            ratatui::widgets::Paragraph::new(format!(
+                "Removing {}/{}… ({} failed so far)",
+                b.done + 1,
+                b.total,
+                b.failures.len()
+            ))
+            .block(ratatui::widgets::Block::bordered().border_style(accent())),
+            rect,
+        );
     }
     status::draw_toasts(frame, app, area);
 }

@@ -280,10 +280,20 @@ fn draw_table<T: RowData>(
         .enumerate()
         .map(|(i, &idx)| {
             let row = &list.rows[idx];
+            let marked = list.marked.contains(row.row_id());
             let cells: Vec<String> = cols
                 .iter()
                 .zip(col_widths.iter())
-                .map(|(c, r)| truncate(&(c.cell)(row), r.width as usize))
+                .enumerate()
+                .map(|(ci, (c, r))| {
+                    let text = (c.cell)(row);
+                    let text = if ci == 0 && marked {
+                        format!("● {text}")
+                    } else {
+                        text
+                    };
+                    truncate(&text, r.width as usize)
+                })
                 .collect();
             let style = if start + i == list.selected {
                 selected_style(focused)

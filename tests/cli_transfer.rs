@@ -1,0 +1,289 @@
+//! `appctx export` / `appctx import` as processes: an export imported into an empty
+//! keyset exports identically; importing again changes nothing; dry runs write
+//! nothing; failures are counted and the import goes on; a bad file sends nothing.
+
+mod cli_support;
+
+use cli_support::{expect_code, json, stderr, stdout, Env};
+
+/// A keyset with users, channels and memberships, some with every field, some bare,
+/// and relations to a channel and a user that have no metadata.
+async fn populate(env: &Env, sub: &str) {
+    let runs: &[&[&str]] = &[
+        &[
+            "users",
+            "set",
+            "ann",
+            "--name",
+            "Ann",
+            "--email",
+            "ann@example.com",
+            "--external-id",
+            "E1",
+            "--profile-url",
+            "https://example.com/ann.png",
+            "--status",
+            "active",
+            "--type",
+            "staff",
+            "--custom",
+            r#"{"tier":"gold","score":9.5,"admin":true,"note":null}"#,
+        ],
+        &["users", "set", "bob smith", "--name", "Bób ✓"],
+        &["users", "set", "cat"],
+        &[
+            "channels",
+            "set",
+            "general",
+            "--name",
+            "General",
+            "--description",
+            "All \"of\" us",
+            "--status",
+            "open",
+            "--type",
+            "public",
+            "--custom",
+            r#"{"color":"blue"}"#,
+        ],
+        &["channels", "set", "empty"],
+        &[
+            "memberships",
+            "set",
+            "ann",
+            "--channel",
+            "general",
+            "--custom",
+            r#"{"role":"admin"}"#,
+            "--status",
+            "active",
+            "--type",
+            "owner",
+        ],
+        &[
+            "memberships",
+            "set",
+            "bob smith",
+            "--channel",
+            "general",
+            "--channel",
+            "ghost-channel",
+        ],
+        &[
+            "members",
+            "set",
+            "general",
+            "--user",
+            "ghost-user",
+            "--status",
+            "invited",
+        ],
+    ];
+    for args in runs {
+        expect_code(&env.run_on(sub, args).await, 0);
+    }
+}
+
+async fn export(env: &Env, sub: &str, file: &str, extra: &[&str]) -> String {
+    let mut args = vec!["export", "--out", file];
+    args.extend_from_slice(extra);
+    let out = env.run_on(sub, &args).await;
+    expect_code(&out, 0);
+    assert!(
+        stdout(&out).is_empty(),
+        "an export to a file writes nothing to stdout"
+    );
+    std::fs::read_to_string(file).expect("export file")
+}
+
+#[tokio::test]
+async fn export_then_import_into_an_empty_keyset_gives_an_identical_export() {
+    let env = Env::start().await;
+    populate(&env, "sub-c-a").await;
+    let first_file = env.path("a.jsonl");
+    let first = export(&env, "sub-c-a", &first_file, &["--thorough"]).await;
+    let lines: Vec<serde_json::Value> = first
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines[0],
+        serde_json::json!({"kind":"header","format":"appctx-export","version":1})
+    );
+    let kinds: Vec<&str> = lines.iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "header",
+            "user",
+            "user",
+            "user",
+            "channel",
+            "channel",
+            "membership",
+            "membership",
+            "membership",
+            "membership"
+        ]
+    );
+    assert_eq!(lines[1]["custom"]["score"], 9.5);
+    assert!(lines
+        .iter()
+        .any(|l| l["user"] == "ghost-user" && l["status"] == "invited"));
+    assert!(lines.iter().any(|l| l["channel"] == "ghost-channel"));
+
+    let imported = json(&env.run_on("sub-c-b", &["import", &first_file]).await);
+    assert_eq!(imported["users"]["created"], 3);
+    assert_eq!(imported["channels"]["created"], 2);
+    assert_eq!(imported["memberships"]["created"], 4);
+
+    let second = export(&env, "sub-c-b", &env.path("b.jsonl"), &["--thorough"]).await;
+    assert_eq!(first, second);
+
+    // Without --thorough the smaller side is walked; here both sides see everything
+    // except relations whose walked end has no metadata.
+    let quick = export(&env, "sub-c-b", &env.path("c.jsonl"), &[]).await;
+    assert!(quick.lines().count() >= 8);
+
+    // Importing again: everything is identical, nothing is written.
+    let again = env.run_on("sub-c-b", &["import", &first_file]).await;
+    let again_json: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    expect_code(&again, 0);
+    assert_eq!(again_json["users"]["unchanged"], 3);
+    assert_eq!(again_json["channels"]["unchanged"], 2);
+    assert_eq!(again_json["memberships"]["unchanged"], 4);
+    assert!(stderr(&again).contains("users: 0 created, 0 updated, 3 unchanged, 0 failed"));
+    let third = export(
+        &env,
+        "sub-c-b",
+        &env.path("d.jsonl"),
+        &["--thorough", "--meta"],
+    )
+    .await;
+    let fourth = export(
+        &env,
+        "sub-c-b",
+        &env.path("e.jsonl"),
+        &["--thorough", "--meta"],
+    )
+    .await;
+    assert_eq!(third, fourth, "a no-op import keeps updated and eTag");
+    assert!(third.contains("\"eTag\""));
+}
+
+#[tokio::test]
+async fn dry_run_reports_and_writes_nothing() {
+    let env = Env::start().await;
+    populate(&env, "sub-c-a").await;
+    let file = env.path("a.jsonl");
+    export(&env, "sub-c-a", &file, &["--meta"]).await;
+    json(
+        &env.run_on(
+            "sub-c-b",
+            &["users", "set", "ann", "--name", "Someone else"],
+        )
+        .await,
+    );
+
+    let dry = json(
+        &env.run_on("sub-c-b", &["--read-only", "import", "--dry-run", &file])
+            .await,
+    );
+    assert_eq!(dry["dryRun"], true);
+    assert_eq!(dry["users"]["updated"], 1);
+    assert_eq!(dry["users"]["created"], 2);
+    let users = json(&env.run_on("sub-c-b", &["users", "list"]).await);
+    assert_eq!(
+        users["data"].as_array().unwrap().len(),
+        1,
+        "dry run wrote nothing"
+    );
+    assert_eq!(users["data"][0]["name"], "Someone else");
+
+    let refused = env
+        .run_on("sub-c-b", &["--read-only", "import", &file])
+        .await;
+    expect_code(&refused, 2);
+
+    let real = json(&env.run_on("sub-c-b", &["import", &file]).await);
+    assert_eq!(real["users"]["updated"], 1);
+    let ann = json(&env.run_on("sub-c-b", &["users", "get", "ann"]).await);
+    assert_eq!(ann["name"], "Ann");
+}
+
+#[tokio::test]
+async fn failures_are_counted_and_the_import_goes_on() {
+    let env = Env::start().await;
+    let file = env.path("mixed.jsonl");
+    let text = [
+        r#"{"kind":"header","format":"appctx-export","version":1}"#,
+        r#"{"kind":"user","id":"good-1","name":"One"}"#,
+        r#"{"kind":"user","id":"bad,id","name":"Refused by the server"}"#,
+        r#"{"kind":"user","id":"good-2"}"#,
+        r#"{"kind":"channel","id":"c","name":"C"}"#,
+        r#"{"kind":"membership","user":"good-1","channel":"c","status":"x"}"#,
+        r#"{"kind":"membership","user":"bad:user","channel":"c"}"#,
+    ]
+    .join("\n");
+    std::fs::write(&file, text).unwrap();
+    let out = env.run(&["import", &file]).await;
+    expect_code(&out, 1);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["users"]["created"], 2);
+    assert_eq!(report["users"]["failed"], 1);
+    assert_eq!(report["channels"]["created"], 1);
+    assert_eq!(report["memberships"]["created"], 1);
+    assert_eq!(report["memberships"]["failed"], 1);
+    let err = stderr(&out);
+    assert!(err.contains("line 3") && err.contains("400"), "{err}");
+    assert!(err.contains("line 7"), "{err}");
+}
+
+#[tokio::test]
+async fn a_bad_file_exits_2_and_sends_nothing() {
+    let env = Env::start().await;
+    let file = env.path("bad.jsonl");
+    let text = [
+        r#"{"kind":"user","id":"fine"}"#,
+        r#"{"kind":"user","id":"typo","nmae":"x"}"#,
+        r#"not json"#,
+        r#"{"kind":"space","id":"v1"}"#,
+        r#"{"kind":"user","id":"fine","name":"again"}"#,
+        r#"{"kind":"header","format":"appctx-export","version":99}"#,
+    ]
+    .join("\n");
+    std::fs::write(&file, text).unwrap();
+    let out = env.run(&["import", &file]).await;
+    expect_code(&out, 2);
+    let err = stderr(&out);
+    for needle in [
+        "line 2",
+        "line 3",
+        "line 4",
+        "line 5: user 'fine' already appears on line 1",
+        "line 6",
+    ] {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+    let users = json(&env.run(&["users", "list"]).await);
+    assert!(users["data"].as_array().unwrap().is_empty());
+    let missing = env.run(&["import", &env.path("nope.jsonl")]).await;
+    expect_code(&missing, 2);
+}
+
+#[tokio::test]
+async fn export_to_stdout_is_json_lines() {
+    let env = Env::start().await;
+    json(&env.run(&["users", "set", "solo", "--name", "Solo"]).await);
+    let out = env.run(&["export"]).await;
+    expect_code(&out, 0);
+    let text = stdout(&out);
+    assert_eq!(
+        text,
+        concat!(
+            "{\"kind\":\"header\",\"format\":\"appctx-export\",\"version\":1}\n",
+            "{\"kind\":\"user\",\"id\":\"solo\",\"name\":\"Solo\",\"externalId\":null,\"profileUrl\":null,\"email\":null,\"type\":null,\"status\":null,\"custom\":null}\n"
+        )
+    );
+    assert!(stderr(&out).contains("exported 1 users, 0 channels, 0 memberships"));
+}
