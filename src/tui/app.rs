@@ -430,6 +430,11 @@ impl App {
         result: Result<PageData, Failure>,
         cmds: &mut Vec<Command>,
     ) {
+        if let Overlay::Relations(r) = &mut self.overlay {
+            if r.take_page(req, &result.clone().map_err(|f| f.message)) {
+                return;
+            }
+        }
         fn apply<T: RowData>(
             list: &mut ListState<T>,
             req: RequestId,

@@ -983,7 +983,7 @@ impl App {
     }
 
     /// Whether the relation picker waits for a page.
-    pub(crate) fn relation_picker_busy(&self) -> bool {
+    pub fn relation_picker_busy(&self) -> bool {
         matches!(&self.overlay, Overlay::Relations(r) if r.picker_busy())
     }
 

@@ -7,7 +7,7 @@ mod fields;
 mod line;
 mod record;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::style::{Color, Modifier, Style};

@@ -55,40 +55,53 @@ impl Worker {
         Worker { client, tx }
     }
 
-    /// Starts a command (I/O commands only; `Copy` and `Quit` belong to the loop).
+    /// Starts a command (I/O commands only; `Copy`, `ExternalEdit` and `Quit` belong
+    /// to the loop).
     pub fn run(&self, cmd: Command) {
+        // How to report this command's failure if its task dies.
+        let on_panic: Box<dyn FnOnce(Failure) -> Action + Send> = match &cmd {
+            Command::FetchPage { req, .. } => {
+                let req = *req;
+                Box::new(move |f| Action::PageLoaded {
+                    req,
+                    result: Err(f),
+                })
+            }
+            Command::FetchEntity { req, .. } => {
+                let req = *req;
+                Box::new(move |f| Action::EntityLoaded {
+                    req,
+                    result: Err(f),
+                })
+            }
+            Command::Write { req, .. } => {
+                let req = *req;
+                Box::new(move |f| Action::Written {
+                    req,
+                    result: Err(f),
+                })
+            }
+            Command::BulkRemove { req, id, .. } => {
+                let (req, id) = (*req, id.clone());
+                Box::new(move |f| Action::BulkStep {
+                    req,
+                    id,
+                    result: Err(f),
+                })
+            }
+            Command::Copy(_) | Command::Quit | Command::ExternalEdit(_) => return,
+        };
         let this = self.clone();
-        let fallback = match &cmd {
-            Command::FetchPage { req, .. } => Some((*req, true)),
-            Command::FetchEntity { req, .. } => Some((*req, false)),
-            _ => None,
-        };
-        let Some((req, is_page)) = fallback else {
-            return;
-        };
         let task = tokio::spawn(async move { this.execute(cmd).await });
         let tx = self.tx.clone();
         tokio::spawn(async move {
             let action = match task.await {
                 Ok(Some(a)) => a,
                 Ok(None) => return,
-                Err(e) => {
-                    let f = Failure {
-                        status: None,
-                        message: format!("internal error in the request task: {e}"),
-                    };
-                    if is_page {
-                        Action::PageLoaded {
-                            req,
-                            result: Err(f),
-                        }
-                    } else {
-                        Action::EntityLoaded {
-                            req,
-                            result: Err(f),
-                        }
-                    }
-                }
+                Err(e) => on_panic(Failure {
+                    status: None,
+                    message: format!("internal error in the request task: {e}"),
+                }),
             };
             let _ = tx.send(action);
         });

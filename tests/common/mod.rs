@@ -49,3 +49,4 @@ impl TestServer {
         self.server.origin()
     }
 }
+pub mod proxy;

@@ -46,14 +46,24 @@ impl LineInput {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let alt = key.modifiers.contains(KeyModifiers::ALT);
         let a = &mut self.area;
+        let movement = match key.code {
+            KeyCode::Char('a') if ctrl => Some(CursorMove::Head),
+            KeyCode::Left if ctrl || alt => Some(CursorMove::WordBack),
+            KeyCode::Right if ctrl || alt => Some(CursorMove::WordForward),
+            KeyCode::Left => Some(CursorMove::Back),
+            KeyCode::Right => Some(CursorMove::Forward),
+            KeyCode::Home => Some(CursorMove::Head),
+            KeyCode::End => Some(CursorMove::End),
+            _ => None,
+        };
+        if let Some(m) = movement {
+            a.move_cursor(m);
+            return false;
+        }
         match key.code {
             KeyCode::Char(c) if !ctrl && !alt => {
                 a.insert_char(c);
                 true
-            }
-            KeyCode::Char('a') if ctrl => {
-                a.move_cursor(CursorMove::Head);
-                false
             }
             KeyCode::Char('u') if ctrl => a.delete_line_by_head(),
             KeyCode::Char('k') if ctrl => a.delete_line_by_end(),
@@ -63,30 +73,6 @@ impl LineInput {
             KeyCode::Backspace if ctrl || alt => a.delete_word(),
             KeyCode::Backspace => a.delete_char(),
             KeyCode::Delete => a.delete_next_char(),
-            KeyCode::Left if ctrl || alt => {
-                a.move_cursor(CursorMove::WordBack);
-                false
-            }
-            KeyCode::Right if ctrl || alt => {
-                a.move_cursor(CursorMove::WordForward);
-                false
-            }
-            KeyCode::Left => {
-                a.move_cursor(CursorMove::Back);
-                false
-            }
-            KeyCode::Right => {
-                a.move_cursor(CursorMove::Forward);
-                false
-            }
-            KeyCode::Home => {
-                a.move_cursor(CursorMove::Head);
-                false
-            }
-            KeyCode::End => {
-                a.move_cursor(CursorMove::End);
-                false
-            }
             _ => false,
         }
     }

@@ -50,7 +50,8 @@ fn replace_raw(e: &mut Editor, text: &str) {
     e.paste(text);
 }
 
-fn alice() -> User {
+/// A user with every field loaded and one custom entry (shared with the view tests).
+pub(crate) fn alice() -> User {
     let mut custom = Custom::new();
     custom.insert("tier".into(), json!("gold"));
     User {

@@ -460,27 +460,10 @@ fn wrap(text: &str, w: usize, max: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::types::{Maybe, User};
+    use crate::tui::editor::tests::alice as user;
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     use ratatui::backend::TestBackend;
     use ratatui::Terminal;
-
-    fn user() -> User {
-        let mut custom = crate::api::types::Custom::new();
-        custom.insert("tier".into(), serde_json::json!("gold"));
-        custom.insert("score".into(), serde_json::json!(1520));
-        User {
-            user_id: "user-1".into(),
-            name: Some("Alice".into()),
-            email: Some("alice@example.com".into()),
-            status: Maybe::Value("active".into()),
-            kind: Maybe::Null,
-            custom: Maybe::Value(custom),
-            updated: "2024-01-01T00:00:00.000000Z".into(),
-            etag: "AbC123".into(),
-            ..Default::default()
-        }
-    }
 
     fn render(editor: &Editor, w: u16, h: u16) -> String {
         let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
@@ -506,7 +489,7 @@ mod tests {
             for text in [
                 "Edit user user-1",
                 "eTag",
-                "AbC123",
+                "etag-1",
                 "name",
                 "Alice",
                 "email",
@@ -514,8 +497,10 @@ mod tests {
                 "Custom fields",
                 "tier",
                 "gold",
-                "number",
+                "string",
                 "Ctrl-s",
+                "Ctrl-j raw JSON",
+                "Ctrl-e $EDITOR",
                 "save",
                 "Invalid payload",
                 "changed on the server",
