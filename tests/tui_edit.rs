@@ -580,3 +580,48 @@ async fn a_conflicting_change_opens_the_conflict_view_and_each_choice_works() {
         Some("Mine 3")
     );
 }
+
+#[tokio::test]
+async fn ctrl_e_round_trips_the_record_through_the_users_editor() {
+    let server = TestServer::start_with(|c| c.empty = false).await;
+    let api = client(&server.origin(), false);
+    let mut r = runner_on(&server.origin(), false).await;
+    let id = r.app.users.selected_id().unwrap().to_string();
+    // A stand-in for $EDITOR that edits the file the way a person would.
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("fake-editor.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nsed -i 's/\"name\": .*/\"name\": \"From The Editor\",/' \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::env::set_var("VISUAL", &script);
+    r.key(KeyCode::Char('e'));
+    ctrl(&mut r, 'e');
+    assert_eq!(r.external.len(), 1, "the app asked for $EDITOR");
+    r.run_external();
+    assert!(
+        editor(&r).server_error.is_none(),
+        "{:?}",
+        editor(&r).server_error
+    );
+    ctrl(&mut r, 's');
+    assert!(r.settle(WAIT).await);
+    assert_eq!(
+        api.get_user(&id, Include::ALL)
+            .await
+            .unwrap()
+            .name
+            .as_deref(),
+        Some("From The Editor")
+    );
+    // An editor that writes broken JSON changes nothing.
+    std::fs::write(&script, "#!/bin/sh\necho '{broken' > \"$1\"\n").unwrap();
+    r.key(KeyCode::Char('e'));
+    ctrl(&mut r, 'e');
+    r.run_external();
+    let err = editor(&r).server_error.clone().unwrap_or_default();
+    assert!(err.contains("$EDITOR"), "{err}");
+    assert!(!editor(&r).is_dirty(), "form unchanged");
+}

@@ -6,6 +6,7 @@ pub mod action;
 pub mod app;
 pub mod edit;
 pub mod editor;
+pub mod external;
 pub mod input;
 pub mod keymap;
 pub mod layout;

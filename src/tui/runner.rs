@@ -21,6 +21,8 @@ pub struct Runner {
     rx: UnboundedReceiver<Action>,
     /// Text the app asked to copy (the loop writes it to the terminal as OSC 52).
     pub copied: Vec<String>,
+    /// Text the app asked to open in `$EDITOR` (the loop hands the terminal over).
+    pub external: Vec<String>,
 }
 
 impl Runner {
@@ -35,6 +37,7 @@ impl Runner {
             tx,
             rx,
             copied: Vec::new(),
+            external: Vec::new(),
         };
         r.dispatch(cmds);
         r
@@ -49,6 +52,7 @@ impl Runner {
         for cmd in cmds {
             match cmd {
                 Command::Copy(text) => self.copied.push(text),
+                Command::ExternalEdit(text) => self.external.push(text),
                 Command::Quit => {}
                 other => self.worker.run(other),
             }
@@ -82,6 +86,15 @@ impl Runner {
     /// The queue, for the event loop's `select!`.
     pub fn receiver(&mut self) -> &mut UnboundedReceiver<Action> {
         &mut self.rx
+    }
+
+    /// Runs `$EDITOR` for each pending request and feeds the results back. The event
+    /// loop hands the terminal over around this; tests call it directly.
+    pub fn run_external(&mut self) {
+        for text in std::mem::take(&mut self.external) {
+            let result = super::external::edit(&text);
+            self.handle(Action::ExternalEdited(result));
+        }
     }
 
     /// Sends a key press (tests).

@@ -120,6 +120,20 @@ pub async fn run(
         for text in runner.copied.drain(..) {
             osc52(&text);
         }
+        if !runner.external.is_empty() {
+            // Hand the terminal to $EDITOR and take it back cleanly; the event reader
+            // is dropped so it cannot steal the editor's keys.
+            drop(events);
+            restore(mouse);
+            runner.run_external();
+            events = EventStream::new();
+            enable_raw_mode()?;
+            execute!(io::stdout(), EnterAlternateScreen)?;
+            if mouse {
+                execute!(io::stdout(), EnableMouseCapture)?;
+            }
+            terminal.clear()?;
+        }
         if runner.app.should_quit {
             break;
         }
