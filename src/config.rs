@@ -135,6 +135,8 @@ fn known_list(known: &[String]) -> String {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     default_profile: Option<String>,
+    /// Capture the mouse in the TUI (default true).
+    mouse: Option<bool>,
     #[serde(default)]
     profiles: BTreeMap<String, Profile>,
 }
@@ -178,6 +180,8 @@ pub struct Settings {
     pub auth_key: Option<Sourced<Secret>>,
     pub user_id: Sourced<String>,
     pub read_only: Sourced<bool>,
+    /// Whether the TUI captures the mouse (`mouse` in config.toml; `--no-mouse`).
+    pub mouse: Sourced<bool>,
 }
 
 /// A client ready to use, and the embedded server it talks to (kept running while
@@ -292,6 +296,11 @@ impl Settings {
             sourced(false, Source::Default)
         };
 
+        let mouse = match file.as_ref().and_then(|f| f.mouse) {
+            Some(m) => sourced(m, Source::Default),
+            None => sourced(true, Source::Default),
+        };
+
         // No keyset and no origin anywhere: the embedded server.
         let local = flags.local || (subscribe_key.is_none() && origin.is_none());
         if local {
@@ -310,6 +319,7 @@ impl Settings {
                 auth_key,
                 user_id,
                 read_only,
+                mouse,
             });
         }
         Ok(Settings {
@@ -325,6 +335,7 @@ impl Settings {
             auth_key,
             user_id,
             read_only,
+            mouse,
         })
     }
 

@@ -18,6 +18,9 @@ use appctx::server::{self, signing::Keys, ServerConfig};
 struct Cli {
     #[command(flatten)]
     global: appctx::cli::GlobalArgs,
+    /// Do not capture the mouse in the TUI (also `mouse = false` in config.toml).
+    #[arg(long, global = true)]
+    no_mouse: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -92,6 +95,64 @@ async fn serve(args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
+/// The TUI on the resolved keyset (the embedded server when none is configured).
+async fn tui(global: &appctx::cli::GlobalArgs, no_mouse: bool) -> Result<ExitCode> {
+    use appctx::config::{Mode, Settings};
+    use appctx::tui::app::{Backend, Session};
+    let settings = match Settings::resolve(&global.flags()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("appctx: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let keymap = match load_keymap(&settings) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("appctx: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let connection = match settings.connect(Default::default()).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("appctx: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let session = Session {
+        keyset: settings.subscribe_key.value.clone(),
+        backend: match settings.mode {
+            Mode::Local { .. } => Backend::Local,
+            Mode::Remote => Backend::PubNub(settings.origin.value.clone()),
+        },
+        read_only: settings.read_only.value,
+        read_only_reason: settings.read_only.source.to_string(),
+    };
+    let mouse = !no_mouse && settings.mouse.value;
+    appctx::tui::terminal::run(connection.client, keymap, session, mouse).await?;
+    drop(connection.server);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The default keys patched by `keymap.toml` next to the config file, if there is one.
+fn load_keymap(settings: &appctx::config::Settings) -> Result<appctx::tui::keymap::Keymap> {
+    let path = settings
+        .config_file
+        .as_ref()
+        .and_then(|(p, _)| p.parent().map(|d| d.join("keymap.toml")));
+    let text = match &path {
+        Some(p) if p.exists() => Some(
+            std::fs::read_to_string(p).map_err(|e| eyre!("cannot read {}: {e}", p.display()))?,
+        ),
+        _ => None,
+    };
+    appctx::tui::keymap::Keymap::with_patch(text.as_deref()).map_err(|e| match &path {
+        Some(p) => eyre!("{} — {e}", p.display()),
+        None => eyre!("{e}"),
+    })
+}
+
 #[tokio::main]
 async fn main() -> Result<ExitCode> {
     color_eyre::install()?;
@@ -99,8 +160,6 @@ async fn main() -> Result<ExitCode> {
     match cli.command {
         Some(Command::Serve(args)) => serve(args).await.map(|()| ExitCode::SUCCESS),
         Some(Command::Script(command)) => Ok(appctx::cli::run(&cli.global, command).await),
-        None => serve(ServeArgs::parse_from(["serve"]))
-            .await
-            .map(|()| ExitCode::SUCCESS),
+        None => tui(&cli.global, cli.no_mouse).await,
     }
 }

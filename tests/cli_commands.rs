@@ -55,7 +55,8 @@ async fn users_set_get_list_remove() {
     let list = json(&env.run(&["users", "list"]).await);
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
 
-    expect_code(&env.run(&["users", "remove", "ann smith"]).await, 0);
+    let removed = json(&env.run(&["users", "remove", "ann smith"]).await);
+    assert_eq!(removed, serde_json::json!({"removed": "ann smith"}));
     let missing = env.run(&["users", "get", "ann smith"]).await;
     expect_code(&missing, 1);
     let err = stderr(&missing);
@@ -276,6 +277,7 @@ async fn bad_input_exits_2_and_sends_nothing() {
         &["users", "set", "x", "--custom", "[1,2]"],
         &["users", "set", "x", "--custom", "not json"],
         &["users", "set", "x", "--unset", "bogus"],
+        &["users", "set", "x", "--name", "N", "--unset", "name"],
         &["channels", "set", "x", "--custom", r#"{"a":[1]}"#],
         &["memberships", "set", "x", "--channel", "c", "--custom", "3"],
         &["users", "list", "--filter", "name == "],

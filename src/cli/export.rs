@@ -12,12 +12,14 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::args::ExportArgs;
 use super::record::{ChannelRecord, Header, MembershipRecord, Record, RelationState, UserRecord};
 use super::{progress, CliError, Ctx};
-use crate::api::{Client, Error, Include, ListOptions, RelationInclude, MAX_LIMIT};
+use crate::api::types::{Member, Membership};
+use crate::api::{Client, Error, Include, ListOptions, Pager, RelationInclude, MAX_LIMIT};
 
 /// Relation lists fetched at once.
 const CONCURRENCY: usize = 8;
@@ -88,10 +90,14 @@ pub async fn export(
     let from_channels = thorough || !from_users;
     let mut relations = Relations::new();
     if from_users {
-        memberships_of_users(client, &user_ids, &mut relations).await?;
+        let list = |user: &str| client.memberships_pager(user, relation_options());
+        let key = |user: &str, m: &Membership| (user.to_string(), m.channel.id().to_string());
+        walk(&user_ids, list, key, &mut relations).await?;
     }
     if from_channels {
-        members_of_channels(client, &channel_ids, &mut relations).await?;
+        let list = |channel: &str| client.members_pager(channel, relation_options());
+        let key = |channel: &str, m: &Member| (m.uuid.id().to_string(), channel.to_string());
+        walk(&channel_ids, list, key, &mut relations).await?;
     }
     for ((user, channel), state) in &relations {
         let record = MembershipRecord::new(user, channel, state, meta);
@@ -114,47 +120,25 @@ fn relation_options() -> ListOptions<RelationInclude> {
     }
 }
 
-async fn memberships_of_users(
-    client: &Client,
-    user_ids: &[String],
+/// Lists the relations of each owner (`list` = one owner's pager), several owners at
+/// a time, and keys each by (user, channel) with `key(owner, item)`.
+async fn walk<T: DeserializeOwned>(
+    owners: &[String],
+    list: impl Fn(&str) -> Result<Pager<T>, Error>,
+    key: impl Fn(&str, &T) -> (String, String),
     relations: &mut Relations,
-) -> Result<(), Error> {
-    let mut results = futures::stream::iter(user_ids)
-        .map(|user| async move {
-            let items = client
-                .memberships_pager(user, relation_options())?
-                .collect_all()
-                .await?;
-            Ok::<_, Error>((user, items))
-        })
+) -> Result<(), Error>
+where
+    for<'a> &'a T: Into<RelationState>,
+{
+    let list = &list;
+    let mut results = futures::stream::iter(owners)
+        .map(|owner| async move { Ok::<_, Error>((owner, list(owner)?.collect_all().await?)) })
         .buffer_unordered(CONCURRENCY);
     while let Some(result) = results.next().await {
-        let (user, items) = result?;
-        for m in &items {
-            relations.insert((user.clone(), m.channel.id().to_string()), m.into());
-        }
-    }
-    Ok(())
-}
-
-async fn members_of_channels(
-    client: &Client,
-    channel_ids: &[String],
-    relations: &mut Relations,
-) -> Result<(), Error> {
-    let mut results = futures::stream::iter(channel_ids)
-        .map(|channel| async move {
-            let items = client
-                .members_pager(channel, relation_options())?
-                .collect_all()
-                .await?;
-            Ok::<_, Error>((channel, items))
-        })
-        .buffer_unordered(CONCURRENCY);
-    while let Some(result) = results.next().await {
-        let (channel, items) = result?;
-        for m in &items {
-            relations.insert((m.uuid.id().to_string(), channel.clone()), m.into());
+        let (owner, items) = result?;
+        for item in &items {
+            relations.insert(key(owner, item), item.into());
         }
     }
     Ok(())

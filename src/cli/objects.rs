@@ -3,11 +3,11 @@
 
 use serde::Serialize;
 
-use super::args::{ChannelsCommand, CommonSetArgs, Format, GetArgs, ListArgs, UsersCommand};
+use super::args::{ChannelsCommand, CommonSetArgs, Format, ListArgs, UsersCommand};
 use super::output::{self, Listing};
 use super::{input, CliError, Ctx};
-use crate::api::types::{ETag, Maybe, Page};
-use crate::api::{ChannelFields, Error, Pager, SetOptions, UserFields, MAX_LIMIT};
+use crate::api::types::{Custom, ETag, Maybe, Page};
+use crate::api::{ChannelFields, Client, Error, Pager, SetOptions, UserFields, MAX_LIMIT};
 use crate::filter::Target;
 
 /// `appctx users …`.
@@ -24,57 +24,36 @@ pub async fn users(ctx: &Ctx, cmd: UsersCommand) -> Result<(), CliError> {
             list(&args, c.list_users(&opts), || c.users_pager(opts.clone())).await
         }
         UsersCommand::Get(args) => {
-            let (include, format) = get_parts(&args)?;
-            let conn = ctx.connect().await?;
-            let user = conn.client.get_user(&args.id, include).await?;
-            output::print_one(format, &output::to_value(&user))
+            let include = input::include(args.include.as_deref())?;
+            read_one(ctx, args.format, async |c| {
+                c.get_user(&args.id, include).await
+            })
+            .await
         }
         UsersCommand::Set(args) => {
-            let mut fields = UserFields {
-                email: value(args.email),
-                external_id: value(args.external_id),
-                profile_url: value(args.profile_url),
-                ..Default::default()
-            };
             let common = &args.common;
-            fields.name = value(common.name.clone());
-            fields.status = value(common.status.clone());
-            fields.kind = value(common.kind.clone());
-            fields.custom = custom(common)?;
-            for field in &common.unset {
-                match field.as_str() {
-                    "name" => fields.name = Maybe::Null,
-                    "email" => fields.email = Maybe::Null,
-                    "external-id" | "externalId" => fields.external_id = Maybe::Null,
-                    "profile-url" | "profileUrl" => fields.profile_url = Maybe::Null,
-                    "status" => fields.status = Maybe::Null,
-                    "type" => fields.kind = Maybe::Null,
-                    "custom" => fields.custom = Maybe::Null,
-                    other => {
-                        return Err(unknown_unset(
-                            other,
-                            "name, email, external-id, profile-url, status, type, custom",
-                        ))
-                    }
-                }
-            }
-            ctx.check_write(&format!("set user '{}'", args.id))?;
-            let conn = ctx.connect().await?;
-            let user = conn
-                .client
-                .set_user(&args.id, &fields, &set_options(common))
-                .await?;
-            output::print_one(
-                output::pick(common.format, Format::Json),
-                &output::to_value(&user),
-            )
+            let unset = Unset::new(&common.unset, USER_FIELDS)?;
+            let fields = UserFields {
+                name: unset.field("name", &common.name)?,
+                external_id: unset.field("external-id", &args.external_id)?,
+                profile_url: unset.field("profile-url", &args.profile_url)?,
+                email: unset.field("email", &args.email)?,
+                kind: unset.field("type", &common.kind)?,
+                status: unset.field("status", &common.status)?,
+                custom: unset.custom(common)?,
+            };
+            let what = format!("set user '{}'", args.id);
+            write_one(ctx, what, common.format, async |c| {
+                c.set_user(&args.id, &fields, &set_options(common)).await
+            })
+            .await
         }
         UsersCommand::Remove(args) => {
-            ctx.check_write(&format!("remove user '{}'", args.id))?;
-            let conn = ctx.connect().await?;
-            conn.client.remove_user(&args.id).await?;
-            eprintln!("removed user '{}'", args.id);
-            Ok(())
+            let what = format!("remove user '{}'", args.id);
+            write_one(ctx, what, Some(Format::Jsonl), async |c| {
+                c.remove_user(&args.id).await.map(|()| removed(&args.id))
+            })
+            .await
         }
     }
 }
@@ -96,52 +75,34 @@ pub async fn channels(ctx: &Ctx, cmd: ChannelsCommand) -> Result<(), CliError> {
             .await
         }
         ChannelsCommand::Get(args) => {
-            let (include, format) = get_parts(&args)?;
-            let conn = ctx.connect().await?;
-            let channel = conn.client.get_channel(&args.id, include).await?;
-            output::print_one(format, &output::to_value(&channel))
+            let include = input::include(args.include.as_deref())?;
+            read_one(ctx, args.format, async |c| {
+                c.get_channel(&args.id, include).await
+            })
+            .await
         }
         ChannelsCommand::Set(args) => {
             let common = &args.common;
-            let mut fields = ChannelFields {
-                name: value(common.name.clone()),
-                description: value(args.description),
-                kind: value(common.kind.clone()),
-                status: value(common.status.clone()),
-                custom: custom(common)?,
+            let unset = Unset::new(&common.unset, CHANNEL_FIELDS)?;
+            let fields = ChannelFields {
+                name: unset.field("name", &common.name)?,
+                description: unset.field("description", &args.description)?,
+                kind: unset.field("type", &common.kind)?,
+                status: unset.field("status", &common.status)?,
+                custom: unset.custom(common)?,
             };
-            for field in &common.unset {
-                match field.as_str() {
-                    "name" => fields.name = Maybe::Null,
-                    "description" => fields.description = Maybe::Null,
-                    "status" => fields.status = Maybe::Null,
-                    "type" => fields.kind = Maybe::Null,
-                    "custom" => fields.custom = Maybe::Null,
-                    other => {
-                        return Err(unknown_unset(
-                            other,
-                            "name, description, status, type, custom",
-                        ))
-                    }
-                }
-            }
-            ctx.check_write(&format!("set channel '{}'", args.id))?;
-            let conn = ctx.connect().await?;
-            let channel = conn
-                .client
-                .set_channel(&args.id, &fields, &set_options(common))
-                .await?;
-            output::print_one(
-                output::pick(common.format, Format::Json),
-                &output::to_value(&channel),
-            )
+            let what = format!("set channel '{}'", args.id);
+            write_one(ctx, what, common.format, async |c| {
+                c.set_channel(&args.id, &fields, &set_options(common)).await
+            })
+            .await
         }
         ChannelsCommand::Remove(args) => {
-            ctx.check_write(&format!("remove channel '{}'", args.id))?;
-            let conn = ctx.connect().await?;
-            conn.client.remove_channel(&args.id).await?;
-            eprintln!("removed channel '{}'", args.id);
-            Ok(())
+            let what = format!("remove channel '{}'", args.id);
+            write_one(ctx, what, Some(Format::Jsonl), async |c| {
+                c.remove_channel(&args.id).await.map(|()| removed(&args.id))
+            })
+            .await
         }
     }
 }
@@ -184,22 +145,87 @@ where
     output::print_list(format, &listing)
 }
 
-fn get_parts(args: &GetArgs) -> Result<(crate::api::Include, Format), CliError> {
-    Ok((
-        input::include(args.include.as_deref())?,
-        output::pick(args.format, Format::Json),
-    ))
+/// Connects, runs one read, prints its answer.
+pub async fn read_one<T: Serialize>(
+    ctx: &Ctx,
+    format: Option<Format>,
+    op: impl AsyncFnOnce(&Client) -> Result<T, Error>,
+) -> Result<(), CliError> {
+    let conn = ctx.connect().await?;
+    let value = op(&conn.client).await?;
+    output::print_one(
+        output::pick(format, Format::Json),
+        &output::to_value(&value),
+    )
 }
 
-fn value<T>(v: Option<T>) -> Maybe<T> {
-    v.map(Maybe::Value).unwrap_or_default()
+/// Refuses in read-only mode, else connects, runs one write and prints its answer.
+pub async fn write_one<T: Serialize>(
+    ctx: &Ctx,
+    what: String,
+    format: Option<Format>,
+    op: impl AsyncFnOnce(&Client) -> Result<T, Error>,
+) -> Result<(), CliError> {
+    ctx.check_write(&what)?;
+    read_one(ctx, format, op).await
 }
 
-fn custom(common: &CommonSetArgs) -> Result<Maybe<crate::api::types::Custom>, CliError> {
-    Ok(match &common.custom {
-        Some(text) => Maybe::Value(input::custom(text)?),
-        None => Maybe::Absent,
-    })
+/// What a remove prints: `{"removed":"ID"}`.
+fn removed(id: &str) -> serde_json::Value {
+    serde_json::json!({ "removed": id })
+}
+
+const USER_FIELDS: &[&str] = &[
+    "name",
+    "email",
+    "external-id",
+    "profile-url",
+    "status",
+    "type",
+    "custom",
+];
+const CHANNEL_FIELDS: &[&str] = &["name", "description", "status", "type", "custom"];
+
+/// The fields `--unset` names, checked against those the object has.
+struct Unset<'a>(&'a [String]);
+
+impl<'a> Unset<'a> {
+    fn new(names: &'a [String], allowed: &[&str]) -> Result<Unset<'a>, CliError> {
+        match names.iter().find(|n| !allowed.contains(&n.as_str())) {
+            Some(bad) => Err(CliError::Usage(format!(
+                "--unset: unknown field '{bad}'; allowed: {}",
+                allowed.join(", ")
+            ))),
+            None => Ok(Unset(names)),
+        }
+    }
+
+    /// Null when unset, the flag's value when given, else absent (kept as stored).
+    fn field(&self, name: &str, given: &Option<String>) -> Result<Maybe<String>, CliError> {
+        self.parsed(name, given, |v| Ok(v.to_string()))
+    }
+
+    /// `--custom`, checked to be a JSON object of scalars.
+    fn custom(&self, common: &CommonSetArgs) -> Result<Maybe<Custom>, CliError> {
+        self.parsed("custom", &common.custom, input::custom)
+    }
+
+    fn parsed<T>(
+        &self,
+        name: &str,
+        given: &Option<String>,
+        parse: impl Fn(&str) -> Result<T, CliError>,
+    ) -> Result<Maybe<T>, CliError> {
+        let unset = self.0.iter().any(|n| n == name);
+        match (given, unset) {
+            (Some(_), true) => Err(CliError::Usage(format!(
+                "--{name} and --unset {name} contradict each other"
+            ))),
+            (Some(v), false) => Ok(Maybe::Value(parse(v)?)),
+            (None, true) => Ok(Maybe::Null),
+            (None, false) => Ok(Maybe::Absent),
+        }
+    }
 }
 
 fn set_options(common: &CommonSetArgs) -> SetOptions {
@@ -207,10 +233,4 @@ fn set_options(common: &CommonSetArgs) -> SetOptions {
         include: crate::api::Include::ALL,
         if_match: common.if_match.clone().map(ETag),
     }
-}
-
-fn unknown_unset(field: &str, allowed: &str) -> CliError {
-    CliError::Usage(format!(
-        "--unset: unknown field '{field}'; allowed: {allowed}"
-    ))
 }

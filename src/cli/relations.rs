@@ -1,12 +1,14 @@
 //! `appctx memberships …` (a user's channels) and `appctx members …` (a channel's
 //! users): list, set, remove. A write prints the resulting list PubNub answers with.
 
+use serde::Serialize;
+
 use super::args::{Format, MembersCommand, MembershipsCommand, RelationOutArgs, RelationSetArgs};
 use super::objects::list;
 use super::output::{self, Listing};
 use super::{input, CliError, Ctx};
-use crate::api::types::Maybe;
-use crate::api::{RelationEntry, RelationListOptions};
+use crate::api::types::{Maybe, Page};
+use crate::api::{Client, Error, RelationEntry, RelationListOptions};
 use crate::filter::Target;
 
 /// `appctx memberships …`.
@@ -33,13 +35,11 @@ pub async fn memberships(ctx: &Ctx, cmd: MembershipsCommand) -> Result<(), CliEr
         } => {
             let entries = entries(&channels, Some(&fields))?;
             let (opts, format) = out_options(&out, "channel")?;
-            ctx.check_write(&format!("set memberships of user '{user_id}'"))?;
-            let conn = ctx.connect().await?;
-            let page = conn
-                .client
-                .set_memberships(&user_id, &entries, &opts)
-                .await?;
-            output::print_list(format, &Listing::from_page(page))
+            let what = format!("set memberships of user '{user_id}'");
+            write_list(ctx, what, format, async |c| {
+                c.set_memberships(&user_id, &entries, &opts).await
+            })
+            .await
         }
         MembershipsCommand::Remove {
             user_id,
@@ -48,13 +48,11 @@ pub async fn memberships(ctx: &Ctx, cmd: MembershipsCommand) -> Result<(), CliEr
         } => {
             let entries = entries(&channels, None)?;
             let (opts, format) = out_options(&out, "channel")?;
-            ctx.check_write(&format!("remove memberships of user '{user_id}'"))?;
-            let conn = ctx.connect().await?;
-            let page = conn
-                .client
-                .remove_memberships(&user_id, &entries, &opts)
-                .await?;
-            output::print_list(format, &Listing::from_page(page))
+            let what = format!("remove memberships of user '{user_id}'");
+            write_list(ctx, what, format, async |c| {
+                c.remove_memberships(&user_id, &entries, &opts).await
+            })
+            .await
         }
     }
 }
@@ -83,13 +81,11 @@ pub async fn members(ctx: &Ctx, cmd: MembersCommand) -> Result<(), CliError> {
         } => {
             let entries = entries(&users, Some(&fields))?;
             let (opts, format) = out_options(&out, "uuid")?;
-            ctx.check_write(&format!("set members of channel '{channel_id}'"))?;
-            let conn = ctx.connect().await?;
-            let page = conn
-                .client
-                .set_members(&channel_id, &entries, &opts)
-                .await?;
-            output::print_list(format, &Listing::from_page(page))
+            let what = format!("set members of channel '{channel_id}'");
+            write_list(ctx, what, format, async |c| {
+                c.set_members(&channel_id, &entries, &opts).await
+            })
+            .await
         }
         MembersCommand::Remove {
             channel_id,
@@ -98,13 +94,11 @@ pub async fn members(ctx: &Ctx, cmd: MembersCommand) -> Result<(), CliError> {
         } => {
             let entries = entries(&users, None)?;
             let (opts, format) = out_options(&out, "uuid")?;
-            ctx.check_write(&format!("remove members of channel '{channel_id}'"))?;
-            let conn = ctx.connect().await?;
-            let page = conn
-                .client
-                .remove_members(&channel_id, &entries, &opts)
-                .await?;
-            output::print_list(format, &Listing::from_page(page))
+            let what = format!("remove members of channel '{channel_id}'");
+            write_list(ctx, what, format, async |c| {
+                c.remove_members(&channel_id, &entries, &opts).await
+            })
+            .await
         }
     }
 }
@@ -135,6 +129,20 @@ fn entries(
             kind: kind.clone(),
         })
         .collect())
+}
+
+/// Refuses in read-only mode, else connects, runs one write and prints the list it
+/// answers with.
+async fn write_list<T: Serialize>(
+    ctx: &Ctx,
+    what: String,
+    format: Format,
+    op: impl AsyncFnOnce(&Client) -> Result<Page<T>, Error>,
+) -> Result<(), CliError> {
+    ctx.check_write(&what)?;
+    let conn = ctx.connect().await?;
+    let page = op(&conn.client).await?;
+    output::print_list(format, &Listing::from_page(page))
 }
 
 fn out_options(

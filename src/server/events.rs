@@ -270,10 +270,17 @@ impl Ring {
         }
     }
 
+    /// The timetoken of the newest event buffered.
+    fn newest(&self) -> Option<u64> {
+        self.events.back().map(|e| e.tt)
+    }
+
     /// The messages for `channels` after `since`, whole events only, stopping once
     /// [`MAX_MESSAGES`] is reached; with the timetoken of the last event included.
-    fn collect(&self, sub: &str, channels: &[String], since: u64) -> Option<Batch> {
-        let start = self.events.partition_point(|e| e.tt <= since);
+    /// Events up to `scanned` (≥ `since`) are known not to match and are skipped.
+    fn collect(&self, sub: &str, channels: &[String], since: u64, scanned: u64) -> Option<Batch> {
+        let from = since.max(scanned);
+        let start = self.events.partition_point(|e| e.tt <= from);
         let mut messages = Vec::new();
         let mut last = None;
         for event in self.events.range(start..) {
@@ -494,6 +501,9 @@ impl EventHub {
         let _counted = WaitGuard(&self.waiting);
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
+        // Events up to here were looked at and none was for us: a wake-up caused by
+        // another channel's event only looks at what is newer.
+        let mut scanned = since;
         loop {
             // Register for a wake-up before looking, so a publish between the look and
             // the wait is not missed.
@@ -502,15 +512,16 @@ impl EventHub {
             notified.as_mut().enable();
             {
                 let ring = ks.ring.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(batch) = ring.collect(sub, channels, since) {
+                if let Some(batch) = ring.collect(sub, channels, since, scanned) {
                     return batch;
                 }
+                scanned = ring.newest().unwrap_or(scanned).max(scanned);
             }
             tokio::select! {
                 _ = &mut notified => {}
                 _ = &mut deadline => {
                     let ring = ks.ring.lock().unwrap_or_else(|e| e.into_inner());
-                    return ring.collect(sub, channels, since).unwrap_or_else(|| Batch {
+                    return ring.collect(sub, channels, since, scanned).unwrap_or_else(|| Batch {
                         sub: sub.to_string(),
                         tt: self.current_tt(),
                         messages: Vec::new(),
@@ -622,11 +633,33 @@ mod tests {
         let tts: Vec<u64> = ring.events.iter().map(|e| e.tt).collect();
         assert!(tts.windows(2).all(|w| w[0] < w[1]));
         let b = ring
-            .collect("k", &["u4".to_string(), "u0".to_string()], 0)
+            .collect("k", &["u4".to_string(), "u0".to_string()], 0, 0)
             .unwrap();
         assert_eq!(b.messages.len(), 1);
         assert_eq!(b.messages[0].channel, "u4");
         assert_eq!(b.tt, tts[2]);
+    }
+
+    #[test]
+    fn a_response_holds_at_most_a_page_of_whole_events() {
+        let hub = EventHub::default();
+        for _ in 0..150 {
+            hub.publish("k", vec![change(&["x"])]);
+        }
+        // One event on two subscribed channels: two messages, never split.
+        hub.publish("k", vec![change(&["x", "y"])]);
+        let ks = hub.keyset("k");
+        let ring = ks.ring.lock().unwrap();
+        let chans = ["x".to_string(), "y".to_string()];
+        let first = ring.collect("k", &chans, 0, 0).unwrap();
+        assert_eq!(first.messages.len(), MAX_MESSAGES);
+        assert_eq!(first.tt, ring.events[MAX_MESSAGES - 1].tt);
+        let second = ring.collect("k", &chans, first.tt, 0).unwrap();
+        assert_eq!(second.messages.len(), 52);
+        assert_eq!(second.tt, ring.newest().unwrap());
+        assert!(ring.collect("k", &chans, second.tt, 0).is_none());
+        // Whatever was scanned already is skipped.
+        assert!(ring.collect("k", &chans, 0, second.tt).is_none());
     }
 
     #[test]

@@ -17,6 +17,7 @@ unset PUBNUB_SUBSCRIBE_KEY PUBNUB_PUBLISH_KEY PUBNUB_SECRET_KEY PUBNUB_AUTH_KEY 
 mkdir -p "$HOME"
 tmux new-session -d -s "$session" -x 120 -y 40 \
   "env XDG_CONFIG_HOME='$XDG_CONFIG_HOME' XDG_DATA_HOME='$XDG_DATA_HOME' HOME='$HOME' '$bin'; echo \"EXITED:\$?\"; sleep 60"
+tmux set -sg escape-time 0   # deliver Escape at once
 
 screen() { tmux capture-pane -p -t "$session"; }
 wait_for() {
@@ -43,7 +44,7 @@ wait_for "Memberships shown"
 keys Enter                      # open the selected membership's channel
 wait_for "Members shown"
 screen | grep -qF "Channel " || { echo "e2e: no channel detail" >&2; screen >&2; exit 1; }
-keys Esc                        # back to the user
+keys Escape                     # back to the user
 wait_for "User user-abigail-anderson"
 keys q
 wait_for "EXITED:0"

@@ -22,6 +22,7 @@ from pubnub.enums import PNStatusCategory
 from pubnub.models.consumer.objects_v2.channel import PNChannelMetadataResult
 from pubnub.models.consumer.objects_v2.memberships import PNChannelMembership, PNMembershipResult
 from pubnub.models.consumer.objects_v2.uuid import PNUUIDMetadataResult
+from pubnub.models.subscription import PNEventEmitter
 from pubnub.pnconfiguration import PNConfiguration
 from pubnub.pubnub import PubNub
 
@@ -74,7 +75,34 @@ class Recorder(SubscribeCallback):
 
 
 @pytest.fixture
-def subscriber(server, sub_key):
+def sdk_object_event_fix(monkeypatch):
+    """Works around a bug of pubnub 10.8.0 itself, not of the server.
+
+    `subscribe().channels(...).execute()` registers the SDK's own
+    `PNSubscriptionRegistryCallback` as a listener. For App Context events it calls
+    `uuid()`/`channel()`/`membership()` on every `PubNubSubscription`, but their base
+    class `PNEventEmitter` defines only message/signal/presence/message_action, so the
+    first object event raises AttributeError in the SDK's SubscribeMessageWorker thread,
+    which dies and delivers nothing more. Give `PNEventEmitter` the missing dispatchers
+    (forwarding to the `on_channel_metadata` / `on_user_metadata` / `on_membership`
+    handlers it declares), only where the SDK lacks them.
+    """
+    def dispatcher(handler_name):
+        def dispatch(self, event):
+            handler = getattr(self, handler_name, None)
+            # (Object events carry no channel, so there is nothing to match on.)
+            if handler is not None:
+                handler(event)
+        return dispatch
+
+    for method, handler in (("uuid", "on_user_metadata"), ("channel", "on_channel_metadata"),
+                            ("membership", "on_membership")):
+        if not hasattr(PNEventEmitter, method):
+            monkeypatch.setattr(PNEventEmitter, method, dispatcher(handler), raising=False)
+
+
+@pytest.fixture
+def subscriber(server, sub_key, sdk_object_event_fix):
     """A subscribing SDK client (its own subscribe manager and listener) for `sub_key`."""
     config = PNConfiguration()
     config.subscribe_key = sub_key
