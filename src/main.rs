@@ -113,7 +113,12 @@ async fn tui(global: &appctx::cli::GlobalArgs, no_mouse: bool) -> Result<ExitCod
             return Ok(ExitCode::from(2));
         }
     };
-    let connection = match settings.connect(Default::default()).await {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let options = appctx::api::ClientOptions {
+        observer: Some(appctx::tui::runner::log_observer(tx.clone())),
+        ..Default::default()
+    };
+    let connection = match settings.connect(options).await {
         Ok(c) => c,
         Err(e) => {
             eprintln!("appctx: {e}");
@@ -130,7 +135,7 @@ async fn tui(global: &appctx::cli::GlobalArgs, no_mouse: bool) -> Result<ExitCod
         read_only_reason: settings.read_only.source.to_string(),
     };
     let mouse = !no_mouse && settings.mouse.value;
-    appctx::tui::terminal::run(connection.client, keymap, session, mouse).await?;
+    appctx::tui::terminal::run(connection.client, keymap, session, mouse, (tx, rx)).await?;
     drop(connection.server);
     Ok(ExitCode::SUCCESS)
 }

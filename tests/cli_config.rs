@@ -141,3 +141,65 @@ async fn a_profile_selects_the_keyset_used() {
     .await;
     assert!(json(&out)["data"].as_array().unwrap().is_empty());
 }
+
+/// `serve` keeps its own --db, --publish-key and --secret-key next to the global
+/// keyset flags of the same names.
+#[tokio::test]
+async fn serve_keeps_its_own_flags() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("serve.db").display().to_string();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_appctx"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db", &db, "--empty"])
+        .args([
+            "--publish-key",
+            "pub-c-serve",
+            "--secret-key",
+            "sec-c-serve",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("serve starts");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let origin = loop {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("serve announces itself");
+        if let Some(rest) = line.split("App Context on ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    assert!(std::path::Path::new(&db).exists());
+    // It requires signatures made with its keys.
+    let out = run_raw(
+        &[
+            "--config",
+            "/dev/null",
+            "--origin",
+            &origin,
+            "users",
+            "list",
+        ],
+        &[],
+    )
+    .await;
+    expect_code(&out, 1);
+    assert!(stderr(&out).contains("403"), "{}", stderr(&out));
+    let signed = [
+        "--config",
+        "/dev/null",
+        "--origin",
+        &origin,
+        "--publish-key",
+        "pub-c-serve",
+        "--secret-key",
+        "sec-c-serve",
+        "users",
+        "list",
+    ];
+    json(&run_raw(&signed, &[]).await);
+    child.kill().await.unwrap();
+}

@@ -79,6 +79,7 @@ fn fast_client(origin: &str, timeout: Duration) -> Client {
                 max_retry_after: Duration::from_secs(5),
             },
             read_only: false,
+            observer: None,
         },
     )
     .unwrap()

@@ -223,3 +223,51 @@ async fn an_unreachable_server_shows_an_error_and_a_retry_key() {
     runner.key(KeyCode::Char('r'));
     assert!(runner.app.busy(), "retry sends again");
 }
+
+#[tokio::test]
+async fn the_request_log_lists_every_call_with_keys_masked() {
+    let server = TestServer::start_with(|c| c.empty = false).await;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let options = appctx::api::ClientOptions {
+        observer: Some(appctx::tui::runner::log_observer(tx.clone())),
+        ..Default::default()
+    };
+    let client =
+        Client::with_options(Keyset::new(server.origin(), "demo", "tui-test"), options).unwrap();
+    let mut runner = Runner::with_channel(
+        client,
+        Keymap::default_map(),
+        session(),
+        (120, 40),
+        (tx, rx),
+    );
+    assert!(runner.settle(WAIT).await);
+    runner.key(KeyCode::Char('f'));
+    runner.type_text("custom.nope == {");
+    runner.key(KeyCode::Esc);
+    runner.key(KeyCode::Char('/'));
+    runner.key(KeyCode::Esc);
+    assert!(
+        runner.wait_until(WAIT, |a| a.log.len() >= 3).await,
+        "{:?}",
+        runner.app.log
+    );
+    let log = &runner.app.log;
+    assert!(
+        log.iter().any(|e| e.method == "GET"
+            && e.path == "/v2/objects/{sub}/uuids"
+            && e.status == Some(200)),
+        "{log:?}"
+    );
+    assert!(
+        log.iter().all(|e| !e.path.contains("demo")),
+        "subscribe key masked: {log:?}"
+    );
+    assert_eq!(log.len(), 3, "the invalid filter was never sent: {log:?}");
+    runner.key(KeyCode::Char('L'));
+    let text = screen(&runner);
+    assert!(
+        text.contains("Request log") && text.contains("/v2/objects/{sub}/channels"),
+        "{text}"
+    );
+}

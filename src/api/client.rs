@@ -27,6 +27,29 @@ pub struct ClientOptions {
     pub retry: RetryPolicy,
     /// Refuse every write before sending it.
     pub read_only: bool,
+    /// Told about every attempt (the TUI's request log).
+    pub observer: Option<Observer>,
+}
+
+/// One attempt at a request, as the request log shows it. The path has the subscribe
+/// key replaced by `{sub}` and carries no query, so no key or token is in it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestRecord {
+    pub method: String,
+    pub path: String,
+    pub status: Option<u16>,
+    pub millis: u64,
+    pub error: Option<String>,
+}
+
+/// A callback for [`RequestRecord`]s.
+#[derive(Clone)]
+pub struct Observer(pub Arc<dyn Fn(RequestRecord) + Send + Sync>);
+
+impl std::fmt::Debug for Observer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Observer")
+    }
 }
 
 impl Default for ClientOptions {
@@ -35,6 +58,7 @@ impl Default for ClientOptions {
             timeout: Duration::from_secs(15),
             retry: RetryPolicy::default(),
             read_only: false,
+            observer: None,
         }
     }
 }
@@ -206,6 +230,19 @@ impl Client {
         loop {
             let started = Instant::now();
             let result = self.attempt(req, label).await;
+            if let Some(observer) = &self.inner.options.observer {
+                let sub = format!("/v2/objects/{}/", encode(&self.inner.keyset.subscribe_key));
+                (observer.0)(RequestRecord {
+                    method: req.method.to_string(),
+                    path: req.path.replacen(&sub, "/v2/objects/{sub}/", 1),
+                    status: match &result {
+                        Ok((status, _)) => Some(status.as_u16()),
+                        Err((e, _, _)) => e.status(),
+                    },
+                    millis: started.elapsed().as_millis() as u64,
+                    error: result.as_ref().err().map(|(e, _, _)| e.to_string()),
+                });
+            }
             let (err, retry_after, sent) = match result {
                 Ok(ok) => {
                     tracing::debug!(

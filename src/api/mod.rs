@@ -13,7 +13,7 @@ pub mod retry;
 pub mod signature;
 pub mod types;
 
-pub use client::{Client, ClientOptions, PNSDK};
+pub use client::{Client, ClientOptions, Observer, RequestRecord, PNSDK};
 pub use error::Error;
 pub use keyset::{Keyset, Secret, DEFAULT_ORIGIN};
 pub use options::{

@@ -24,7 +24,7 @@ pub use args::{
 };
 
 /// Flags that pick the keyset, accepted before or after any subcommand.
-#[derive(clap::Args, Clone, Debug, Default)]
+#[derive(clap::Args, Clone, Default)]
 #[command(next_help_heading = "Keyset options (any command)")]
 pub struct GlobalArgs {
     /// Config file [default: config.toml in the platform config dir; env APPCTX_CONFIG].
@@ -40,11 +40,12 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "KEY")]
     pub publish_key: Option<String>,
     /// Secret key: sign every request (signature v2) [env PUBNUB_SECRET_KEY; prefer the env].
-    #[arg(long, global = true, value_name = "KEY", value_parser = secret)]
-    pub secret_key: Option<Secret>,
+    // A plain String, like `serve --secret-key` whose id it shares (clap requires one type).
+    #[arg(long, global = true, value_name = "KEY")]
+    pub secret_key: Option<String>,
     /// Access Manager token or auth key, sent as `auth` [env PUBNUB_AUTH_KEY].
-    #[arg(long, global = true, value_name = "TOKEN", value_parser = secret)]
-    pub auth_key: Option<Secret>,
+    #[arg(long, global = true, value_name = "TOKEN")]
+    pub auth_key: Option<String>,
     /// Your user id, sent as `uuid` [env PUBNUB_USER_ID; default appctx-cli].
     #[arg(long, global = true, value_name = "ID")]
     pub user_id: Option<String>,
@@ -62,6 +63,13 @@ pub struct GlobalArgs {
     pub read_only: bool,
 }
 
+impl std::fmt::Debug for GlobalArgs {
+    /// The flags with the secrets masked.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.flags(), f)
+    }
+}
+
 impl GlobalArgs {
     /// The flags as the config resolver takes them.
     pub fn flags(&self) -> Flags {
@@ -70,8 +78,8 @@ impl GlobalArgs {
             profile: self.profile.clone(),
             subscribe_key: self.subscribe_key.clone(),
             publish_key: self.publish_key.clone(),
-            secret_key: self.secret_key.clone(),
-            auth_key: self.auth_key.clone(),
+            secret_key: self.secret_key.clone().map(Secret::new),
+            auth_key: self.auth_key.clone().map(Secret::new),
             user_id: self.user_id.clone(),
             origin: self.origin.clone(),
             local: self.local,
@@ -79,11 +87,6 @@ impl GlobalArgs {
             read_only: self.read_only,
         }
     }
-}
-
-/// A secret flag value, kept out of `Debug`.
-fn secret(value: &str) -> Result<Secret, std::convert::Infallible> {
-    Ok(Secret::new(value))
 }
 
 /// The scripting subcommands.
@@ -197,5 +200,23 @@ impl Ctx {
             }));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_the_flags_masks_secrets() {
+        let args = GlobalArgs {
+            secret_key: Some("sec-c-TOPSECRET".into()),
+            auth_key: Some("token-TOPSECRET".into()),
+            subscribe_key: Some("sub-c-shown".into()),
+            ..Default::default()
+        };
+        let shown = format!("{args:?}");
+        assert!(!shown.contains("TOPSECRET"), "{shown}");
+        assert!(shown.contains("sub-c-shown"));
     }
 }

@@ -3,6 +3,9 @@
 //! `appctx serve` runs it on its own; the TUI and the CLI start it in-process on a
 //! loopback port when no keyset is configured, and talk to it through the same client
 //! they use for PubNub.
+//!
+//! Every write that changes something also emits App Context events (spec §12), which
+//! clients receive by long-polling the subscribe endpoint ([`events`], [`subscribe`]).
 
 pub mod body;
 pub mod error;

@@ -13,6 +13,19 @@ use super::keymap::Keymap;
 use super::worker::Worker;
 use crate::api::Client;
 
+/// A client observer that puts every request into the app's request log.
+pub fn log_observer(tx: UnboundedSender<Action>) -> crate::api::Observer {
+    crate::api::Observer(std::sync::Arc::new(move |r: crate::api::RequestRecord| {
+        let _ = tx.send(Action::Logged(super::action::LogEntry {
+            method: r.method,
+            path: r.path,
+            status: r.status,
+            millis: r.millis,
+            error: r.error,
+        }));
+    }))
+}
+
 /// App + worker + queue.
 pub struct Runner {
     pub app: App,
@@ -29,6 +42,18 @@ impl Runner {
     /// Starts the app and its first requests.
     pub fn new(client: Client, keymap: Keymap, session: Session, size: (u16, u16)) -> Runner {
         let (tx, rx) = unbounded_channel();
+        Self::with_channel(client, keymap, session, size, (tx, rx))
+    }
+
+    /// Like [`Runner::new`], on a queue made beforehand (so the client's request
+    /// observer can feed the request log, see [`log_observer`]).
+    pub fn with_channel(
+        client: Client,
+        keymap: Keymap,
+        session: Session,
+        size: (u16, u16),
+        (tx, rx): (UnboundedSender<Action>, UnboundedReceiver<Action>),
+    ) -> Runner {
         let worker = Worker::new(client, tx.clone());
         let (app, cmds) = App::new(keymap, session, size);
         let mut r = Runner {

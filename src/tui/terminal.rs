@@ -85,12 +85,17 @@ pub async fn run(
     keymap: Keymap,
     session: Session,
     mouse: bool,
+    channel: (
+        tokio::sync::mpsc::UnboundedSender<Action>,
+        tokio::sync::mpsc::UnboundedReceiver<Action>,
+    ),
 ) -> color_eyre::Result<()> {
     let _guard = enter(mouse)?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.clear()?;
     let size = terminal.size()?;
-    let mut runner = Runner::new(client, keymap, session, (size.width, size.height));
+    let mut runner =
+        Runner::with_channel(client, keymap, session, (size.width, size.height), channel);
     runner.app.mouse = mouse;
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
