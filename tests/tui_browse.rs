@@ -32,6 +32,12 @@ async fn demo(size: (u16, u16)) -> (TestServer, Runner) {
     let client = Client::new(Keyset::new(server.origin(), "demo", "tui-test")).expect("client");
     let mut runner = Runner::new(client, Keymap::default_map(), session(), size);
     assert!(runner.settle(WAIT).await, "first screen loads");
+    assert!(
+        runner
+            .wait_until(WAIT, |a| a.live == appctx::tui::live::LiveState::Live)
+            .await,
+        "live updates connect"
+    );
     (server, runner)
 }
 
@@ -269,5 +275,58 @@ async fn the_request_log_lists_every_call_with_keys_masked() {
     assert!(
         text.contains("Request log") && text.contains("/v2/objects/{sub}/channels"),
         "{text}"
+    );
+}
+
+#[tokio::test]
+async fn someone_elses_changes_appear_without_a_key_press() {
+    let (server, mut runner) = demo((120, 40)).await;
+    let api = Client::new(Keyset::new(server.origin(), "demo", "someone-else")).unwrap();
+    let id = runner.app.users.selected_id().unwrap().to_string();
+    let second = runner.app.users.rows[1].user_id.clone();
+    let fields = appctx::api::UserFields {
+        name: appctx::api::types::Maybe::Value("Renamed Remotely".into()),
+        ..Default::default()
+    };
+    api.set_user(&id, &fields, &Default::default())
+        .await
+        .unwrap();
+    assert!(
+        runner
+            .wait_until(WAIT, |a| a.users.rows[0].name.as_deref()
+                == Some("Renamed Remotely"))
+            .await,
+        "the row updates in place"
+    );
+    assert!(runner.app.flash.contains_key(&id), "and is marked");
+    let text = screen(&runner);
+    assert!(
+        text.contains("Renamed Remotely") && text.contains("changed on the server"),
+        "{text}"
+    );
+    // A membership added elsewhere shows up in the open user's memberships.
+    let before = match &runner.app.detail.as_ref().unwrap().relations {
+        Relations::Memberships(l) => l.rows.len(),
+        _ => unreachable!(),
+    };
+    let change = appctx::api::RelationChange {
+        set: vec![appctx::api::RelationEntry::id("eng.oncall")],
+        ..Default::default()
+    };
+    api.manage_memberships(&id, &change, &Default::default())
+        .await
+        .unwrap();
+    assert!(
+        runner
+            .wait_until(WAIT, |a| matches!(&a.detail.as_ref().unwrap().relations, Relations::Memberships(l) if l.rows.len() == before + 1))
+            .await,
+        "memberships reload"
+    );
+    // A removal elsewhere marks the row as removed.
+    api.remove_user(&second).await.unwrap();
+    assert!(
+        runner
+            .wait_until(WAIT, |a| a.removed.contains(&second))
+            .await
     );
 }

@@ -48,6 +48,11 @@ async fn runner_on(origin: &str, read_only: bool) -> Runner {
         (120, 40),
     );
     assert!(r.settle(WAIT).await, "first screen loads");
+    assert!(
+        r.wait_until(WAIT, |a| a.live == appctx::tui::live::LiveState::Live)
+            .await,
+        "live updates connect"
+    );
     r
 }
 
@@ -83,7 +88,12 @@ fn screen(r: &Runner) -> String {
 }
 
 fn snapshot(name: &str, r: &Runner) {
-    insta::with_settings!({snapshot_path => "snapshots", prepend_module_to_snapshot => false}, {
+    // Writes made during a test stamp new times and eTags: those are redacted.
+    let filters = vec![
+        (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[time]"),
+        (r"[0-9a-f]{32}", "[etag]"),
+    ];
+    insta::with_settings!({snapshot_path => "snapshots", prepend_module_to_snapshot => false, filters => filters}, {
         insta::assert_snapshot!(name, screen(r));
     });
 }
@@ -509,6 +519,16 @@ async fn a_conflicting_change_opens_the_conflict_view_and_each_choice_works() {
     api.set_user(&id, &theirs("Theirs 1"), &Default::default())
         .await
         .unwrap();
+    // Live updates: the open editor says the record changed before the user saves.
+    assert!(
+        r.wait_until(
+            WAIT,
+            |a| matches!(&a.overlay, Overlay::Editor(e) if e.remote_warning.is_some())
+        )
+        .await,
+        "the editor warns about the remote change"
+    );
+    snapshot("editor_remote_change_warning_120x40", &r);
     retype(&mut r, "Mine 1");
     ctrl(&mut r, 's');
     assert!(r.settle(WAIT).await);

@@ -184,6 +184,11 @@ impl Client {
         &self.inner.keyset
     }
 
+    /// A path the origin URL carried, prepended to every path.
+    pub(crate) fn path_prefix(&self) -> &str {
+        &self.inner.path_prefix
+    }
+
     /// True when writes are refused.
     pub fn is_read_only(&self) -> bool {
         self.inner.options.read_only

@@ -11,6 +11,7 @@ pub mod paging;
 mod relations;
 pub mod retry;
 pub mod signature;
+pub mod subscribe;
 pub mod types;
 
 pub use client::{Client, ClientOptions, Observer, RequestRecord, PNSDK};

@@ -98,6 +98,10 @@ pub enum Action {
         req: RequestId,
         result: Result<WriteDone, Failure>,
     },
+    /// An App Context event from the server.
+    LiveEvent(crate::api::subscribe::ObjectEvent),
+    /// The live subscription's state changed.
+    LiveState(super::live::LiveState),
     /// `$EDITOR` returned (the edited text, or why it failed).
     ExternalEdited(Result<String, String>),
     /// One step of a bulk removal finished.
@@ -186,6 +190,10 @@ pub enum Command {
     /// Hand the terminal to `$EDITOR` on this text; answered with
     /// [`Action::ExternalEdited`].
     ExternalEdit(String),
+    /// Watch these ids for live events.
+    LiveWatch(Vec<String>),
+    /// Turn live updates on or off.
+    LiveEnable(bool),
     /// Put text on the clipboard (OSC 52).
     Copy(String),
     Quit,

@@ -15,6 +15,7 @@ use super::input::{FilterInput, SortPicker};
 use super::keymap::{Intent, Keymap};
 use super::layout::{self, Panes};
 use super::list::{ListState, RowData};
+use super::live::LiveState;
 use super::relations_editor::RelationEditor;
 use crate::api::types::{Channel, Member, Membership, User};
 use crate::filter::Target;
@@ -148,6 +149,13 @@ pub struct App {
     pub undo: Vec<UndoEntry>,
     /// The fetch of "their" record after a 412.
     pub conflict_fetch: Option<RequestId>,
+    /// Live updates: state, whether on (Ctrl-l), the ids watched.
+    pub live: LiveState,
+    pub live_on: bool,
+    pub watched: Vec<String>,
+    /// Ids changed remotely a moment ago (ticks left), and ids removed remotely.
+    pub flash: std::collections::HashMap<String, u8>,
+    pub removed: std::collections::HashSet<String>,
     next_req: RequestId,
 }
 
@@ -175,6 +183,11 @@ impl App {
             bulk: None,
             undo: Vec::new(),
             conflict_fetch: None,
+            live: LiveState::Off,
+            live_on: true,
+            watched: Vec::new(),
+            flash: Default::default(),
+            removed: Default::default(),
             next_req: 1,
         };
         let mut cmds = Vec::new();
@@ -205,6 +218,11 @@ impl App {
             })
     }
 
+    /// Whether the tick must run: a spinner, or a remote change still highlighted.
+    pub fn needs_tick(&self) -> bool {
+        self.busy() || !self.flash.is_empty()
+    }
+
     /// The layout of the panes at the current size.
     pub fn panes(&self) -> Panes {
         layout::panes(self.size, self.focus)
@@ -217,7 +235,12 @@ impl App {
             Action::Key(key) => self.on_key(key, &mut cmds),
             Action::Mouse(m) => self.on_mouse(m, &mut cmds),
             Action::Resize(w, h) => self.size = (w, h),
-            Action::Tick => self.spinner = self.spinner.wrapping_add(1),
+            Action::Tick => {
+                self.spinner = self.spinner.wrapping_add(1);
+                self.fade_flash();
+            }
+            Action::LiveEvent(e) => self.on_live_event(e, &mut cmds),
+            Action::LiveState(s) => self.live = s,
             Action::PageLoaded { req, result } => self.on_page(req, result, &mut cmds),
             Action::EntityLoaded { req, result } if self.conflict_fetch == Some(req) => {
                 self.on_conflict_loaded(result)
@@ -234,6 +257,7 @@ impl App {
             }
         }
         self.keep_selection_visible();
+        self.refresh_watch(&mut cmds);
         cmds
     }
 
@@ -329,6 +353,11 @@ impl App {
         if used {
             self.next_req = req;
         }
+    }
+
+    /// Reloads the detail's relations (a live membership event).
+    pub(crate) fn reload_relations_live(&mut self, cmds: &mut Vec<Command>) {
+        self.reload_relations(cmds);
     }
 
     fn reload_relations(&mut self, cmds: &mut Vec<Command>) {
@@ -720,6 +749,7 @@ impl App {
                 self.moved(cmds);
             }
             Intent::Relations => self.start_relations(cmds),
+            Intent::ToggleLive => self.toggle_live(cmds),
         }
     }
 

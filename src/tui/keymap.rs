@@ -41,6 +41,7 @@ pub enum Intent {
     Undo,
     Mark,
     Relations,
+    ToggleLive,
 }
 
 /// Every intent with its config name and what the help screen says about it.
@@ -115,6 +116,7 @@ pub const INTENTS: &[(Intent, &str, &str)] = &[
         "relations",
         "add, edit and remove memberships / members",
     ),
+    (Intent::ToggleLive, "live", "turn live updates on or off"),
 ];
 
 /// A key and its modifiers, as bound.

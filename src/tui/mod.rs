@@ -11,6 +11,8 @@ pub mod input;
 pub mod keymap;
 pub mod layout;
 pub mod list;
+pub mod live;
+pub mod live_app;
 pub mod relations_editor;
 pub mod runner;
 pub mod terminal;

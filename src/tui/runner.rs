@@ -36,6 +36,7 @@ pub struct Runner {
     pub copied: Vec<String>,
     /// Text the app asked to open in `$EDITOR` (the loop hands the terminal over).
     pub external: Vec<String>,
+    live: super::live::LiveHandle,
 }
 
 impl Runner {
@@ -54,6 +55,7 @@ impl Runner {
         size: (u16, u16),
         (tx, rx): (UnboundedSender<Action>, UnboundedReceiver<Action>),
     ) -> Runner {
+        let live = super::live::spawn(&client, tx.clone());
         let worker = Worker::new(client, tx.clone());
         let (app, cmds) = App::new(keymap, session, size);
         let mut r = Runner {
@@ -63,6 +65,7 @@ impl Runner {
             rx,
             copied: Vec::new(),
             external: Vec::new(),
+            live,
         };
         r.dispatch(cmds);
         r
@@ -78,6 +81,8 @@ impl Runner {
             match cmd {
                 Command::Copy(text) => self.copied.push(text),
                 Command::ExternalEdit(text) => self.external.push(text),
+                Command::LiveWatch(ids) => self.live.watch(ids),
+                Command::LiveEnable(on) => self.live.enable(on),
                 Command::Quit => {}
                 other => self.worker.run(other),
             }

@@ -102,7 +102,7 @@ pub async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     terminal.draw(|f| view::draw(f, &runner.app))?;
     loop {
-        let busy = runner.app.busy();
+        let busy = runner.app.needs_tick();
         tokio::select! {
             biased;
             Some(action) = runner.receiver().recv() => runner.handle(action),

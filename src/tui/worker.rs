@@ -89,7 +89,11 @@ impl Worker {
                     result: Err(f),
                 })
             }
-            Command::Copy(_) | Command::Quit | Command::ExternalEdit(_) => return,
+            Command::Copy(_)
+            | Command::Quit
+            | Command::ExternalEdit(_)
+            | Command::LiveWatch(_)
+            | Command::LiveEnable(_) => return,
         };
         let this = self.clone();
         let task = tokio::spawn(async move { this.execute(cmd).await });
@@ -164,7 +168,11 @@ impl Worker {
                 id,
                 result: self.write(write).await.map_err(failure),
             }),
-            Command::Copy(_) | Command::Quit | Command::ExternalEdit(_) => None,
+            Command::Copy(_)
+            | Command::Quit
+            | Command::ExternalEdit(_)
+            | Command::LiveWatch(_)
+            | Command::LiveEnable(_) => None,
         }
     }
 

@@ -78,6 +78,14 @@ pub fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
             accent(),
         ));
     }
+    if app.removed.contains(&d.id) {
+        title.push(Span::styled("removed on the server ", error_style()));
+    } else if app.flash.contains_key(&d.id) {
+        title.push(Span::styled(
+            "changed on the server ",
+            ratatui::style::Style::default().fg(ratatui::style::Color::Yellow),
+        ));
+    }
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(dim())

@@ -56,6 +56,14 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         Style::default().add_modifier(Modifier::BOLD),
     ));
     spans.push(Span::styled(format!("({backend}) "), dim()));
+    let (live, live_style) = match &app.live {
+        crate::tui::live::LiveState::Live => ("● live", Style::default().fg(Color::Green)),
+        crate::tui::live::LiveState::Reconnecting(_) => {
+            ("◌ reconnecting", Style::default().fg(Color::Yellow))
+        }
+        crate::tui::live::LiveState::Off => ("○ off", dim()),
+    };
+    spans.push(Span::styled(format!("{live} "), live_style));
     if app.session.read_only {
         spans.push(Span::styled(
             " READ-ONLY ",

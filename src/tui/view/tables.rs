@@ -233,6 +233,7 @@ fn draw_table<T: RowData>(
     title: Line<'static>,
     focused: bool,
     empty_text: &str,
+    app: &App,
 ) {
     let border = if focused { accent() } else { dim() };
     let block = Block::default()
@@ -295,11 +296,21 @@ fn draw_table<T: RowData>(
                     truncate(&text, r.width as usize)
                 })
                 .collect();
-            let style = if start + i == list.selected {
+            let id = row.row_id();
+            let mut style = if start + i == list.selected {
                 selected_style(focused)
             } else {
                 Style::default()
             };
+            if app.removed.contains(id) {
+                style = style
+                    .fg(ratatui::style::Color::Red)
+                    .add_modifier(Modifier::CROSSED_OUT);
+            } else if app.flash.contains_key(id) {
+                style = style
+                    .fg(ratatui::style::Color::Yellow)
+                    .add_modifier(Modifier::BOLD);
+            }
             Row::new(cells).style(style)
         })
         .collect();
@@ -328,6 +339,7 @@ pub fn draw_main_list(frame: &mut Frame, app: &App, area: Rect) {
             title_for("Users", &app.users, app.spinner),
             focused,
             "No users in this keyset (or none match the server filter).",
+            app,
         ),
         Tab::Channels => draw_table(
             frame,
@@ -337,6 +349,7 @@ pub fn draw_main_list(frame: &mut Frame, app: &App, area: Rect) {
             title_for("Channels", &app.channels, app.spinner),
             focused,
             "No channels in this keyset (or none match the server filter).",
+            app,
         ),
     }
 }
@@ -359,6 +372,7 @@ pub fn draw_relations(frame: &mut Frame, app: &App, area: Rect) {
             title_for("Memberships", l, app.spinner),
             focused,
             "Not a member of any channel.",
+            app,
         ),
         Relations::Members(l) => draw_table(
             frame,
@@ -368,6 +382,7 @@ pub fn draw_relations(frame: &mut Frame, app: &App, area: Rect) {
             title_for("Members", l, app.spinner),
             focused,
             "No members.",
+            app,
         ),
     }
 }
