@@ -225,16 +225,26 @@ fn title_for<T: RowData>(name: &str, list: &ListState<T>, spinner: usize) -> Lin
     Line::from(spans)
 }
 
+/// A table's title, focus and what it says when empty.
+struct Chrome {
+    title: Line<'static>,
+    focused: bool,
+    empty_text: &'static str,
+}
+
 fn draw_table<T: RowData>(
     frame: &mut Frame,
     area: Rect,
     list: &ListState<T>,
     cols: Vec<Column<T>>,
-    title: Line<'static>,
-    focused: bool,
-    empty_text: &str,
+    chrome: Chrome,
     app: &App,
 ) {
+    let Chrome {
+        title,
+        focused,
+        empty_text,
+    } = chrome;
     let border = if focused { accent() } else { dim() };
     let block = Block::default()
         .borders(Borders::ALL)
@@ -336,9 +346,11 @@ pub fn draw_main_list(frame: &mut Frame, app: &App, area: Rect) {
             area,
             &app.users,
             user_columns(area.width),
-            title_for("Users", &app.users, app.spinner),
-            focused,
-            "No users in this keyset (or none match the server filter).",
+            Chrome {
+                title: title_for("Users", &app.users, app.spinner),
+                focused,
+                empty_text: "No users in this keyset (or none match the server filter).",
+            },
             app,
         ),
         Tab::Channels => draw_table(
@@ -346,9 +358,11 @@ pub fn draw_main_list(frame: &mut Frame, app: &App, area: Rect) {
             area,
             &app.channels,
             channel_columns(area.width),
-            title_for("Channels", &app.channels, app.spinner),
-            focused,
-            "No channels in this keyset (or none match the server filter).",
+            Chrome {
+                title: title_for("Channels", &app.channels, app.spinner),
+                focused,
+                empty_text: "No channels in this keyset (or none match the server filter).",
+            },
             app,
         ),
     }
@@ -369,9 +383,11 @@ pub fn draw_relations(frame: &mut Frame, app: &App, area: Rect) {
             area,
             l,
             membership_columns(area.width),
-            title_for("Memberships", l, app.spinner),
-            focused,
-            "Not a member of any channel.",
+            Chrome {
+                title: title_for("Memberships", l, app.spinner),
+                focused,
+                empty_text: "Not a member of any channel.",
+            },
             app,
         ),
         Relations::Members(l) => draw_table(
@@ -379,9 +395,11 @@ pub fn draw_relations(frame: &mut Frame, app: &App, area: Rect) {
             area,
             l,
             member_columns(area.width),
-            title_for("Members", l, app.spinner),
-            focused,
-            "No members.",
+            Chrome {
+                title: title_for("Members", l, app.spinner),
+                focused,
+                empty_text: "No members.",
+            },
             app,
         ),
     }
