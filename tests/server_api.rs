@@ -751,4 +751,24 @@ async fn signed_keysets_accept_good_signatures_only() {
     );
     let v: Value = http.get(&url).send().await.unwrap().json().await.unwrap();
     assert_eq!(v["data"]["name"], "Signed");
+    // The Python SDK signs the path before percent-encoding the ids: accepted too.
+    let canonical = canonical_query([("timestamp", now.to_string().as_str()), ("uuid", "py")]);
+    let sig = sign_v2(
+        &keys.secret_key,
+        &keys.publish_key,
+        "GET",
+        "/v2/objects/sig/uuids/user 1",
+        &canonical,
+        b"",
+    );
+    let url = format!(
+        "{}/v2/objects/sig/uuids/user%201?{canonical}&signature={}",
+        server.origin(),
+        encode(&sig)
+    );
+    assert_eq!(
+        http.get(&url).send().await.unwrap().status(),
+        200,
+        "signed over the decoded path"
+    );
 }

@@ -37,6 +37,7 @@ mod pattern;
 mod tests;
 
 pub use fields::{field_names, resolve_field, FieldRef, Target};
+pub use pattern::Matcher;
 
 /// Maximum nesting of `(` and `!` accepted by the parser.
 pub const MAX_DEPTH: usize = 64;

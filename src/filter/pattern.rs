@@ -127,3 +127,124 @@ fn glob(pat: &[Elem], s: &[char]) -> bool {
     }
     pat[pi..].iter().all(|e| *e == Elem::Star)
 }
+
+/// A LIKE pattern prepared once for matching many values (the server runs it per row):
+/// literals lowered once, then a left-to-right search for each literal.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    literals: Vec<String>,
+    starts_open: bool,
+    ends_open: bool,
+    case_insensitive: bool,
+}
+
+impl Matcher {
+    /// Prepares `pattern`.
+    pub fn new(pattern: &Pattern, case_insensitive: bool) -> Matcher {
+        let fold = |s: &str| {
+            if case_insensitive {
+                s.to_lowercase()
+            } else {
+                s.to_string()
+            }
+        };
+        let literals = pattern
+            .0
+            .iter()
+            .filter_map(|p| match p {
+                PatternPart::Literal(l) => Some(fold(l)),
+                PatternPart::Wildcard => None,
+            })
+            .collect();
+        Matcher {
+            literals,
+            starts_open: matches!(pattern.0.first(), Some(PatternPart::Wildcard)),
+            ends_open: matches!(pattern.0.last(), Some(PatternPart::Wildcard)),
+            case_insensitive,
+        }
+    }
+
+    /// Whether `s` matches (same answers as [`Pattern::matches`]).
+    pub fn matches(&self, s: &str) -> bool {
+        let lowered;
+        let s = if self.case_insensitive && s.chars().any(|c| c.to_lowercase().next() != Some(c)) {
+            lowered = s.to_lowercase();
+            lowered.as_str()
+        } else {
+            s
+        };
+        let n = self.literals.len();
+        if n == 0 {
+            // "" matches only ""; "*" matches anything.
+            return self.starts_open || s.is_empty();
+        }
+        let mut rest = s;
+        for (i, lit) in self.literals.iter().enumerate() {
+            let first = i == 0;
+            let last = i == n - 1;
+            if first && !self.starts_open {
+                let Some(r) = rest.strip_prefix(lit.as_str()) else {
+                    return false;
+                };
+                rest = r;
+                if last && !self.ends_open {
+                    return rest.is_empty();
+                }
+                continue;
+            }
+            if last && !self.ends_open {
+                return rest.len() >= lit.len() && rest.ends_with(lit.as_str());
+            }
+            match rest.find(lit.as_str()) {
+                Some(at) => rest = &rest[at + lit.len()..],
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod matcher_tests {
+    use super::*;
+
+    fn pat(parts: &[Option<&str>]) -> Pattern {
+        Pattern(
+            parts
+                .iter()
+                .map(|p| match p {
+                    Some(l) => PatternPart::Literal(l.to_string()),
+                    None => PatternPart::Wildcard,
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn matcher_agrees_with_pattern_matches() {
+        let patterns = [
+            pat(&[]),
+            pat(&[None]),
+            pat(&[Some("a")]),
+            pat(&[Some("a"), None]),
+            pat(&[None, Some("a")]),
+            pat(&[None, Some("an"), None]),
+            pat(&[Some("a"), None, Some("a")]),
+            pat(&[Some("ab"), None, Some("b"), None, Some("c")]),
+            pat(&[None, Some("Ö"), None, Some("ß")]),
+            pat(&[Some("aa"), None, Some("aa")]),
+        ];
+        let values = [
+            "", "a", "A", "aa", "aaa", "ab", "abc", "abbc", "Anna", "xana", "öß", "ÖxSS", "aba",
+            "abXbYc", "aXa",
+        ];
+        for p in &patterns {
+            for ci in [true, false] {
+                let m = Matcher::new(p, ci);
+                for v in values {
+                    assert_eq!(m.matches(v), p.matches(v, ci), "{p:?} {v:?} ci={ci}");
+                }
+            }
+        }
+    }
+}

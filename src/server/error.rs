@@ -97,7 +97,11 @@ impl IntoResponse for ApiError {
         let body = serde_json::to_vec(&self.envelope()).unwrap_or_default();
         (
             self.status,
-            [(header::CONTENT_TYPE, "application/json")],
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (header::ACCESS_CONTROL_ALLOW_CREDENTIALS, "true"),
+                (header::ACCESS_CONTROL_EXPOSE_HEADERS, "*"),
+            ],
             body,
         )
             .into_response()

@@ -44,17 +44,32 @@ pub fn channel(row: &ObjectRow, custom: bool, status: bool, kind: bool) -> Chann
     }
 }
 
-/// A user or channel as JSON.
-pub fn object(kind: Kind, row: &ObjectRow, inc: &Include) -> serde_json::Value {
-    let v = match kind {
-        Kind::User => serde_json::to_value(user(row, inc.custom, inc.status, inc.kind)),
-        Kind::Channel => serde_json::to_value(channel(row, inc.custom, inc.status, inc.kind)),
-    };
-    v.unwrap_or(serde_json::Value::Null)
+/// A user or channel, serialized straight to the answer's bytes.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+pub enum Obj {
+    User(User),
+    Channel(Channel),
 }
 
-/// A membership or member item as JSON.
-pub fn relation(view: View, item: &RelationWithObject, inc: &Include) -> serde_json::Value {
+/// A membership or member item.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+pub enum Rel {
+    Membership(Membership),
+    Member(Member),
+}
+
+/// A user or channel shaped by `include`.
+pub fn object(kind: Kind, row: &ObjectRow, inc: &Include) -> Obj {
+    match kind {
+        Kind::User => Obj::User(user(row, inc.custom, inc.status, inc.kind)),
+        Kind::Channel => Obj::Channel(channel(row, inc.custom, inc.status, inc.kind)),
+    }
+}
+
+/// A membership or member item shaped by `include`.
+pub fn relation(view: View, item: &RelationWithObject, inc: &Include) -> Rel {
     let r = &item.relation;
     let expanded = if inc.related {
         item.other.as_ref()
@@ -65,8 +80,8 @@ pub fn relation(view: View, item: &RelationWithObject, inc: &Include) -> serde_j
     let status = pick(inc.status, &r.status);
     let custom = pick(inc.custom, &r.custom);
     let updated = format_updated(r.updated);
-    let v = match view {
-        View::Memberships => serde_json::to_value(Membership {
+    match view {
+        View::Memberships => Rel::Membership(Membership {
             channel: match expanded {
                 Some(o) => Related::Expanded(channel(
                     o,
@@ -84,7 +99,7 @@ pub fn relation(view: View, item: &RelationWithObject, inc: &Include) -> serde_j
             updated,
             etag: r.etag.clone(),
         }),
-        View::Members => serde_json::to_value(Member {
+        View::Members => Rel::Member(Member {
             uuid: match expanded {
                 Some(o) => Related::Expanded(user(
                     o,
@@ -102,6 +117,5 @@ pub fn relation(view: View, item: &RelationWithObject, inc: &Include) -> serde_j
             updated,
             etag: r.etag.clone(),
         }),
-    };
-    v.unwrap_or(serde_json::Value::Null)
+    }
 }

@@ -5,13 +5,13 @@
 
 use std::sync::Arc;
 
+use crate::api::types::{Cursor, Page, Single};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use serde_json::{json, Map, Value};
 
 use super::body::{self, check_channel_id, check_user_id, MAX_RECORD_BYTES};
 use super::error::ApiError;
@@ -138,10 +138,14 @@ pub fn router(state: Arc<AppState>) -> Router {
 }
 
 /// A 200 JSON answer with PubNub's headers.
-pub fn ok_json(body: &Value) -> Response {
+pub fn ok_json<T: serde::Serialize>(body: &T) -> Response {
     (
         StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json")],
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::ACCESS_CONTROL_ALLOW_CREDENTIALS, "true"),
+            (header::ACCESS_CONTROL_EXPOSE_HEADERS, "*"),
+        ],
         serde_json::to_vec(body).unwrap_or_default(),
     )
         .into_response()
@@ -164,21 +168,26 @@ fn target(kind: Kind) -> Target {
 /// `{"status":200,"data":[…]}` plus `totalCount`, `next` and `prev` by PubNub's rules
 /// (spec §5): `next` whenever data is non-empty; `prev` when a `start` was sent or the
 /// page does not begin at the first item; neither on an empty page.
-fn list_envelope(data: Vec<Value>, total: Option<u64>, p: &ListParams) -> Value {
-    let mut m = Map::new();
-    m.insert("status".into(), json!(200));
+fn list_envelope<T>(data: Vec<T>, total: Option<u64>, p: &ListParams) -> Page<T> {
     let n = data.len() as u64;
-    m.insert("data".into(), Value::Array(data));
-    if let Some(t) = total {
-        m.insert("totalCount".into(), json!(t));
+    let (next, prev) = if n == 0 {
+        (None, None)
+    } else {
+        let prev = (p.had_start || p.offset > 0).then(|| Cursor(encode_cursor(p.offset)));
+        (Some(Cursor(encode_cursor(p.offset + n))), prev)
+    };
+    Page {
+        status: 200,
+        data,
+        total_count: total,
+        next,
+        prev,
     }
-    if n > 0 {
-        m.insert("next".into(), json!(encode_cursor(p.offset + n)));
-        if p.had_start || p.offset > 0 {
-            m.insert("prev".into(), json!(encode_cursor(p.offset)));
-        }
-    }
-    Value::Object(m)
+}
+
+/// `{"status":200,"data":…}`.
+fn single<T>(data: Option<T>) -> Single<T> {
+    Single { status: 200, data }
 }
 
 async fn list_objects(
@@ -190,8 +199,13 @@ async fn list_objects(
     let q = Query::parse(q.as_deref());
     let inc = Include::parse(&q, target(kind))?;
     let p = ListParams::parse(&q, target(kind))?;
-    let (rows, total) = st.store.list_objects(&sub, kind, &p)?;
-    let data = rows.iter().map(|r| render::object(kind, r, &inc)).collect();
+    // A list may scan many rows: off the async threads, so it never stalls others.
+    let (st2, p2) = (st.clone(), p.clone());
+    let (rows, total) =
+        tokio::task::spawn_blocking(move || st2.store.list_objects(&sub, kind, &p2))
+            .await
+            .map_err(ApiError::internal)??;
+    let data: Vec<_> = rows.iter().map(|r| render::object(kind, r, &inc)).collect();
     Ok(ok_json(&list_envelope(data, total, &p)))
 }
 
@@ -209,9 +223,7 @@ async fn get_object(
         .store
         .get_object(&sub, kind, &id)?
         .ok_or_else(ApiError::not_found)?;
-    Ok(ok_json(
-        &json!({"status": 200, "data": render::object(kind, &row, &inc)}),
-    ))
+    Ok(ok_json(&single(Some(render::object(kind, &row, &inc)))))
 }
 
 async fn set_object(
@@ -228,9 +240,9 @@ async fn set_object(
     let inc = Include::parse(&q, target(kind))?;
     let patch = body::object_patch(&bytes, kind)?;
     // The record-size rule applies to what would be stored.
-    if let Some(existing_or_new) =
-        Some(patch.apply(&st.store.get_object(&sub, kind, &id)?.unwrap_or_default()))
     {
+        let existing_or_new =
+            patch.apply(&st.store.get_object(&sub, kind, &id)?.unwrap_or_default());
         let full = render::object(
             kind,
             &existing_or_new,
@@ -241,7 +253,7 @@ async fn set_object(
                 ..Default::default()
             },
         );
-        let size = full.to_string().len();
+        let size = serde_json::to_vec(&full).map(|v| v.len()).unwrap_or(0);
         if size > MAX_RECORD_BYTES {
             return Err(ApiError::body(
                 "body",
@@ -261,9 +273,9 @@ async fn set_object(
                 kind.noun()
             ),
         )),
-        SetOutcome::Done { row, .. } => Ok(ok_json(
-            &json!({"status": 200, "data": render::object(kind, &row, &inc)}),
-        )),
+        SetOutcome::Done { row, .. } => {
+            Ok(ok_json(&single(Some(render::object(kind, &row, &inc)))))
+        }
     }
 }
 
@@ -275,7 +287,7 @@ async fn remove_object(
 ) -> Result<Response, ApiError> {
     check_id(kind, &id)?;
     st.store.remove_object(&sub, kind, &id)?;
-    Ok(ok_json(&json!({"status": 200, "data": null})))
+    Ok(ok_json(&single::<()>(None)))
 }
 
 fn check_view_id(view: View, id: &str) -> Result<(), ApiError> {
@@ -296,8 +308,12 @@ async fn list_relations(
     let q = Query::parse(q.as_deref());
     let inc = Include::parse(&q, view.target())?;
     let p = ListParams::parse(&q, view.target())?;
-    let (rows, total) = st.store.list_relations(&sub, view, &id, &p)?;
-    let data = rows
+    let (st2, p2) = (st.clone(), p.clone());
+    let (rows, total) =
+        tokio::task::spawn_blocking(move || st2.store.list_relations(&sub, view, &id, &p2))
+            .await
+            .map_err(ApiError::internal)??;
+    let data: Vec<_> = rows
         .iter()
         .map(|r| render::relation(view, r, &inc))
         .collect();
@@ -320,7 +336,7 @@ async fn manage_relations(
     let (rows, total) = st
         .store
         .manage_relations(&sub, view, &id, &b.set, &b.delete, &p)?;
-    let data = rows
+    let data: Vec<_> = rows
         .iter()
         .map(|r| render::relation(view, r, &inc))
         .collect();

@@ -77,15 +77,23 @@ pub async fn verify(State(keys): State<Arc<Keys>>, req: Request, next: Next) -> 
         );
     }
     let canonical = canonical_query(query.0.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let expected = sign_v2(
-        &keys.secret_key,
-        &keys.publish_key,
-        parts.method.as_str(),
-        parts.uri.path(),
-        &canonical,
-        &bytes,
-    );
-    if !constant_time_eq(expected.as_bytes(), signature.as_bytes()) {
+    // The path as sent, and as some SDKs sign it: before percent-encoding the ids
+    // (the Python SDK does this, so `user name` is signed but `user%20name` sent).
+    let raw = parts.uri.path();
+    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+    let sign = |path: &str| {
+        sign_v2(
+            &keys.secret_key,
+            &keys.publish_key,
+            parts.method.as_str(),
+            path,
+            &canonical,
+            &bytes,
+        )
+    };
+    let ok = constant_time_eq(sign(raw).as_bytes(), signature.as_bytes())
+        || (decoded != raw && constant_time_eq(sign(&decoded).as_bytes(), signature.as_bytes()));
+    if !ok {
         return forbidden("signature", "Signature does not match the request.");
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))

@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS objects(
   id_k TEXT NOT NULL, name_k TEXT, description_k TEXT, type_k TEXT, status_k TEXT,
   PRIMARY KEY(sub_key, kind, id));
 CREATE INDEX IF NOT EXISTS objects_by_id_k ON objects(sub_key, kind, id_k, id);
-CREATE INDEX IF NOT EXISTS objects_by_name_k ON objects(sub_key, kind, name_k, name);
+DROP INDEX IF EXISTS objects_by_name_k;
+CREATE INDEX IF NOT EXISTS objects_by_name ON objects(sub_key, kind, name_k, name, id_k, id);
 CREATE TABLE IF NOT EXISTS relations(
   sub_key TEXT NOT NULL, user_id TEXT NOT NULL, channel_id TEXT NOT NULL,
   type TEXT, status TEXT, custom TEXT, updated INTEGER NOT NULL, etag TEXT NOT NULL,
@@ -148,6 +149,8 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     // the process being killed.
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // Reads through the OS page cache instead of copying pages into a small cache.
+    conn.pragma_update(None, "mmap_size", 268_435_456i64)?;
     conn.pragma_update(None, "foreign_keys", "OFF")?;
     conn.create_scalar_function(
         "pn_like",
@@ -158,13 +161,15 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
                 let text = v
                     .as_str()
                     .map_err(|e| rusqlite::Error::UserFunctionError(e.into()))?;
-                decode_pattern(text).ok_or_else(|| {
-                    rusqlite::Error::UserFunctionError("bad pattern parameter".into())
-                })
+                decode_pattern(text)
+                    .map(|p| crate::filter::Matcher::new(&p, true))
+                    .ok_or_else(|| {
+                        rusqlite::Error::UserFunctionError("bad pattern parameter".into())
+                    })
             })?;
             let matched = match ctx.get_raw(0) {
                 rusqlite::types::ValueRef::Text(bytes) => {
-                    std::str::from_utf8(bytes).is_ok_and(|s| pattern.matches(s, true))
+                    std::str::from_utf8(bytes).is_ok_and(|s| pattern.matches(s))
                 }
                 _ => false,
             };
