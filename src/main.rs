@@ -106,6 +106,7 @@ async fn tui(global: &appctx::cli::GlobalArgs, no_mouse: bool) -> Result<ExitCod
             return Ok(ExitCode::from(2));
         }
     };
+    init_file_log();
     let keymap = match load_keymap(&settings) {
         Ok(k) => k,
         Err(e) => {
@@ -138,6 +139,30 @@ async fn tui(global: &appctx::cli::GlobalArgs, no_mouse: bool) -> Result<ExitCod
     appctx::tui::terminal::run(connection.client, keymap, session, mouse, (tx, rx)).await?;
     drop(connection.server);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The TUI owns the terminal, so diagnostics go to `appctx.log` in the platform data
+/// dir (level from `APPCTX_LOG`, default `info`), never to the screen.
+fn init_file_log() {
+    let Some(dirs) = directories::ProjectDirs::from("com", "appctx", "appctx") else {
+        return;
+    };
+    let _ = std::fs::create_dir_all(dirs.data_dir());
+    let path = dirs.data_dir().join("appctx.log");
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("APPCTX_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init();
 }
 
 /// The default keys patched by `keymap.toml` next to the config file, if there is one.
