@@ -10,11 +10,10 @@ use appctx::api::{Client, Keyset};
 use appctx::tui::action::EntityKind;
 use appctx::tui::app::{Backend, Focus, Relations, Session, Tab};
 use appctx::tui::keymap::Keymap;
-use appctx::tui::{view, Runner};
+use appctx::tui::Runner;
+use common::screen::screen;
 use common::TestServer;
 use crossterm::event::KeyCode;
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -39,32 +38,6 @@ async fn demo(size: (u16, u16)) -> (TestServer, Runner) {
         "live updates connect"
     );
     (server, runner)
-}
-
-/// The screen as text, one line per row.
-fn screen(runner: &Runner) -> String {
-    let (w, h) = runner.app.size;
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    terminal.draw(|f| view::draw(f, &runner.app)).expect("draw");
-    let buf = terminal.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        let mut line = String::new();
-        let mut skip = 0;
-        for x in 0..w {
-            // A wide character fills two cells; the second holds no text of its own.
-            if skip > 0 {
-                skip -= 1;
-                continue;
-            }
-            let symbol = buf[(x, y)].symbol();
-            skip = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
-            line.push_str(symbol);
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 fn snapshot(name: &str, runner: &Runner) {
@@ -329,4 +302,33 @@ async fn someone_elses_changes_appear_without_a_key_press() {
             .wait_until(WAIT, |a| a.removed.contains(&second))
             .await
     );
+}
+
+#[tokio::test]
+async fn live_updates_show_reconnecting_when_the_subscription_fails_and_ctrl_l_turns_them_off() {
+    use appctx::tui::live::LiveState;
+    let server = TestServer::start_with(|c| c.empty = false).await;
+    let proxy = common::proxy::Proxy::start(server.origin()).await;
+    let client = Client::new(Keyset::new(proxy.origin.clone(), "demo", "tui-test")).unwrap();
+    let mut runner = Runner::new(client, Keymap::default_map(), session(), (120, 40));
+    assert!(runner.settle(WAIT).await);
+    assert!(runner.wait_until(WAIT, |a| a.live == LiveState::Live).await);
+    assert!(screen(&runner).contains("● live"));
+    // The subscribe endpoint starts failing; a new selection makes the task poll again.
+    proxy.fail("GET", "/0");
+    runner.key(KeyCode::Char('j'));
+    assert!(
+        runner
+            .wait_until(WAIT, |a| matches!(a.live, LiveState::Reconnecting(_)))
+            .await
+    );
+    assert!(screen(&runner).contains("◌ reconnecting"));
+    runner.handle(appctx::tui::action::Action::Key(
+        crossterm::event::KeyEvent::new(
+            KeyCode::Char('l'),
+            crossterm::event::KeyModifiers::CONTROL,
+        ),
+    ));
+    assert_eq!(runner.app.live, LiveState::Off);
+    assert!(screen(&runner).contains("○ off"));
 }

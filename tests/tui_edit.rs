@@ -10,12 +10,11 @@ use appctx::api::{Client, ClientOptions, Include, Keyset, ListOptions, RelationI
 use appctx::tui::action::Action;
 use appctx::tui::app::{Backend, Focus, Overlay, Relations, Session};
 use appctx::tui::keymap::Keymap;
-use appctx::tui::{view, Runner};
+use appctx::tui::Runner;
 use common::proxy::Proxy;
+use common::screen::screen;
 use common::TestServer;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -61,30 +60,6 @@ fn ctrl(r: &mut Runner, c: char) {
         KeyCode::Char(c),
         KeyModifiers::CONTROL,
     )));
-}
-
-fn screen(r: &Runner) -> String {
-    let (w, h) = r.app.size;
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| view::draw(f, &r.app)).unwrap();
-    let buf = t.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        let mut line = String::new();
-        let mut skip = 0;
-        for x in 0..w {
-            if skip > 0 {
-                skip -= 1;
-                continue;
-            }
-            let s = buf[(x, y)].symbol();
-            skip = unicode_width::UnicodeWidthStr::width(s).saturating_sub(1);
-            line.push_str(s);
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 fn snapshot(name: &str, r: &Runner) {

@@ -120,20 +120,35 @@ impl FilterInput {
         }
     }
 
-    /// Completes the field name before the cursor (the longest common prefix of the
-    /// candidates; a single candidate completes fully).
-    pub fn complete(&mut self) {
+    /// The field name being typed before the cursor, and where the cursor is (bytes).
+    fn word_before_cursor(&self) -> (&str, usize) {
         let b = self.byte_at(self.cursor);
         let before = &self.text[..b];
         let start = before
             .rfind(|c: char| !(c.is_alphanumeric() || c == '.' || c == '_' || c == '$'))
             .map_or(0, |i| i + 1);
-        let word = &before[start..];
-        let candidates: Vec<&str> = filter::field_names(self.target)
+        (&before[start..], b)
+    }
+
+    /// Field names that extend the word before the cursor.
+    pub fn candidates(&self) -> Vec<&'static str> {
+        let (word, _) = self.word_before_cursor();
+        if word.is_empty() {
+            return Vec::new();
+        }
+        filter::field_names(self.target)
             .iter()
             .copied()
             .filter(|n| n.starts_with(word) && *n != word)
-            .collect();
+            .collect()
+    }
+
+    /// Completes the field name before the cursor (the longest common prefix of the
+    /// candidates; a single candidate completes fully).
+    pub fn complete(&mut self) {
+        let (word, b) = self.word_before_cursor();
+        let word_len = word.len();
+        let candidates = self.candidates();
         let Some(first) = candidates.first() else {
             return;
         };
@@ -143,30 +158,12 @@ impl FilterInput {
                 common.pop();
             }
         }
-        if common.len() > word.len() {
-            let add = &common[word.len()..];
-            self.text.insert_str(b, add);
+        if common.len() > word_len {
+            let add = common[word_len..].to_string();
+            self.text.insert_str(b, &add);
             self.cursor += add.chars().count();
             self.validate();
         }
-    }
-
-    /// Candidates for the word before the cursor (shown under the line).
-    pub fn candidates(&self) -> Vec<&'static str> {
-        let b = self.byte_at(self.cursor);
-        let before = &self.text[..b];
-        let start = before
-            .rfind(|c: char| !(c.is_alphanumeric() || c == '.' || c == '_' || c == '$'))
-            .map_or(0, |i| i + 1);
-        let word = &before[start..];
-        if word.is_empty() {
-            return Vec::new();
-        }
-        filter::field_names(self.target)
-            .iter()
-            .copied()
-            .filter(|n| n.starts_with(word) && *n != word)
-            .collect()
     }
 }
 

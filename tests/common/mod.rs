@@ -50,3 +50,4 @@ impl TestServer {
     }
 }
 pub mod proxy;
+pub mod screen;
