@@ -314,9 +314,10 @@ async fn live_updates_show_reconnecting_when_the_subscription_fails_and_ctrl_l_t
     assert!(runner.settle(WAIT).await);
     assert!(runner.wait_until(WAIT, |a| a.live == LiveState::Live).await);
     assert!(screen(&runner).contains("● live"));
-    // The subscribe endpoint starts failing; a new selection makes the task poll again.
+    // The subscribe endpoint starts failing; other ids in view (the channels tab) make
+    // the task poll again.
     proxy.fail("GET", "/0");
-    runner.key(KeyCode::Char('j'));
+    runner.key(KeyCode::Char('2'));
     assert!(
         runner
             .wait_until(WAIT, |a| matches!(a.live, LiveState::Reconnecting(_)))
