@@ -131,6 +131,7 @@ fn custom_field(map: &Map<String, Value>, loc: &str) -> Result<Option<Option<Cus
                     }
                 }
             }
+            custom.sort_keys();
             Ok(Some(Some(custom)))
         }
         Some(other) => Err(ApiError::body(

@@ -66,7 +66,20 @@ pub const DEMO_EPOCH_MICROS: i64 = 1_793_491_200_000_000;
 
 /// Loads the demo keyset into `sub`.
 pub fn seed_demo(store: &Store, sub: &str) -> Result<(), ApiError> {
-    let demo: Demo = serde_json::from_str(DEMO_JSON).map_err(ApiError::internal)?;
+    let mut demo: Demo = serde_json::from_str(DEMO_JSON).map_err(ApiError::internal)?;
+    for c in demo
+        .users
+        .iter_mut()
+        .chain(demo.channels.iter_mut())
+        .filter_map(|o| o.custom.as_mut())
+        .chain(
+            demo.memberships
+                .iter_mut()
+                .filter_map(|m| m.custom.as_mut()),
+        )
+    {
+        c.sort_keys();
+    }
     let now = DEMO_EPOCH_MICROS;
     let day = 86_400_000_000i64;
     let spread = |i: usize| now - ((i as i64 * 7_919) % 90) * day - (i as i64 * 61_000_017) % day;

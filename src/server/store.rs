@@ -180,9 +180,12 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
 }
 
 fn custom_to_sql(custom: &Option<Custom>) -> Option<String> {
-    custom
-        .as_ref()
-        .map(|c| serde_json::to_string(c).unwrap_or_else(|_| "{}".to_string()))
+    custom.as_ref().map(|c| {
+        // Stored (and so answered) with sorted keys, as PubNub answers.
+        let mut sorted = c.clone();
+        sorted.sort_keys();
+        serde_json::to_string(&sorted).unwrap_or_else(|_| "{}".to_string())
+    })
 }
 
 fn custom_from_sql(text: Option<String>) -> rusqlite::Result<Option<Custom>> {

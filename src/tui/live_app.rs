@@ -165,12 +165,12 @@ impl App {
                         if changed || in_detail {
                             self.flash.insert(id.clone(), FLASH_TICKS);
                         }
-                        self.warn_editor(&id, &e.data);
+                        self.warn_editor(&id);
                     }
                     EventAction::Delete => {
                         self.removed.insert(id.clone());
                         self.flash.insert(id.clone(), FLASH_TICKS);
-                        self.warn_editor(&id, &e.data);
+                        self.warn_editor(&id);
                     }
                 }
             }
@@ -201,17 +201,14 @@ impl App {
         }
     }
 
-    fn warn_editor(&mut self, id: &str, data: &serde_json::Value) {
+    fn warn_editor(&mut self, id: &str) {
         if let Overlay::Editor(editor) = &mut self.overlay {
             let same = matches!(editor.target(), EditTarget::User { id: i, .. } | EditTarget::Channel { id: i, .. } if i == id);
             if same && !editor.saving {
-                let when = data
-                    .get("updated")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("just now");
-                editor.remote_warning = Some(format!(
-                    "Someone changed this record on the server ({when}). Saving will get a conflict view to compare theirs with yours."
-                ));
+                editor.remote_warning = Some(
+                    "Someone changed this record on the server since you opened it. Saving will open a conflict view to compare theirs with yours."
+                        .to_string(),
+                );
             }
         }
     }

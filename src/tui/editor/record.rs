@@ -121,11 +121,13 @@ impl Editor {
                 Maybe::Null
             }
         } else {
-            Maybe::Value(
-                rows.iter()
-                    .map(|r| (r.key.text().to_string(), r.lenient_value()))
-                    .collect(),
-            )
+            // Sorted, as PubNub stores and answers custom maps.
+            let mut map: Custom = rows
+                .iter()
+                .map(|r| (r.key.text().to_string(), r.lenient_value()))
+                .collect();
+            map.sort_keys();
+            Maybe::Value(map)
         };
         let id = self.id();
         match self.kind() {
