@@ -1,0 +1,232 @@
+//! The writing half of the app: the editor modal and its save (with `If-Match` and a
+//! conflict view on 412), removal with a confirmation that names the effect, bulk
+//! removal of marked rows, undo, and the read-only guard. Every write goes to the
+//! worker as a [`Command::Write`]; one write runs at a time.
+
+mod model;
+mod relations;
+mod remove;
+mod save;
+
+pub use model::*;
+
+use super::action::{Command, Entity, EntityKind, Failure, PageData, RequestId, Write, WriteDone};
+use super::app::{App, Focus, Overlay, Relations, Toast};
+use super::editor::EditTarget;
+
+impl App {
+    /// Refuses a write key in read-only mode, saying why. True when refused.
+    pub(crate) fn refuse_read_only(&mut self, what: &str) -> bool {
+        if !self.session.read_only {
+            return false;
+        }
+        self.toasts.push(Toast {
+            text: format!(
+                "Read-only session ({}): {what} refused, nothing was sent.",
+                self.session.read_only_reason
+            ),
+            error: true,
+        });
+        true
+    }
+
+    pub(crate) fn refuse_busy(&mut self) -> bool {
+        if self.pending_write.is_some() || self.bulk.is_some() {
+            self.toasts.push(Toast {
+                text: "A write is still in progress; try again when it has finished.".into(),
+                error: false,
+            });
+            return true;
+        }
+        false
+    }
+
+    pub(crate) fn send_write(&mut self, write: Write, purpose: Purpose, cmds: &mut Vec<Command>) {
+        let req = self.new_req();
+        self.pending_write = Some(PendingWrite { req, purpose });
+        cmds.push(Command::Write { req, write });
+    }
+
+    /// `u`: takes back the last successful write of this session.
+    pub(crate) fn start_undo(&mut self, cmds: &mut Vec<Command>) {
+        if self.refuse_read_only("undo") || self.refuse_busy() {
+            return;
+        }
+        let Some(entry) = self.undo.pop() else {
+            self.toasts.push(Toast {
+                text: "Nothing to undo.".into(),
+                error: false,
+            });
+            return;
+        };
+        let what = entry.describe();
+        self.toasts.push(Toast {
+            text: format!("Undoing {what}…"),
+            error: false,
+        });
+        self.send_write(entry.write(), Purpose::Undo { what }, cmds);
+    }
+
+    /// A write's answer.
+    pub(crate) fn on_written(
+        &mut self,
+        req: RequestId,
+        result: Result<WriteDone, Failure>,
+        cmds: &mut Vec<Command>,
+    ) {
+        let Some(pending) = self.pending_write.take_if(|p| p.req == req) else {
+            return; // an answer to something no longer waited for
+        };
+        match (pending.purpose, result) {
+            (Purpose::Save { before }, Ok(WriteDone::Saved(entity))) => {
+                if let Overlay::Editor(_) = self.overlay {
+                    self.overlay = Overlay::None;
+                }
+                let undo = match before {
+                    Some(b) => UndoEntry::Restore {
+                        before: b,
+                        etag_after: etag(&entity),
+                    },
+                    None => UndoEntry::Remove {
+                        kind: kind_of(&entity),
+                        id: id_of(&entity).to_string(),
+                    },
+                };
+                self.undo.push(undo);
+                self.toasts.push(Toast {
+                    text: format!("Saved {} (u undoes)", entity_label(&entity)),
+                    error: false,
+                });
+                self.apply_saved(entity, cmds);
+            }
+            (Purpose::Save { .. }, Err(f)) if f.status == Some(412) => {
+                // Someone changed it since it was opened: fetch theirs for the conflict view.
+                let fetch = self.new_req();
+                if let Overlay::Editor(editor) = &mut self.overlay {
+                    editor.saving = false;
+                    let (kind, id) = match editor.target() {
+                        EditTarget::User { id, .. } => (EntityKind::User, id.clone()),
+                        EditTarget::Channel { id, .. } => (EntityKind::Channel, id.clone()),
+                        _ => return,
+                    };
+                    self.conflict_fetch = Some(fetch);
+                    cmds.push(Command::FetchEntity {
+                        req: fetch,
+                        kind,
+                        id,
+                    });
+                }
+            }
+            (Purpose::Save { .. }, Err(f)) => {
+                if let Overlay::Editor(editor) = &mut self.overlay {
+                    editor.saving = false;
+                    editor.server_error = Some(f.message);
+                } else {
+                    self.toasts.push(Toast {
+                        text: format!("Save failed: {}", f.message),
+                        error: true,
+                    });
+                }
+            }
+            (Purpose::Remove, Ok(WriteDone::Removed { entity, relations })) => {
+                let id = entity.as_ref().map(|e| id_of(e).to_string());
+                let label = entity
+                    .as_ref()
+                    .map(entity_label)
+                    .unwrap_or_else(|| "the record".into());
+                let n = relations.len();
+                if let Some(id) = id {
+                    self.after_remove(&id, entity, relations, cmds);
+                }
+                self.toasts.push(Toast {
+                    text: format!("Removed {label} ({n} relations at the time; u undoes)"),
+                    error: false,
+                });
+            }
+            (Purpose::Relations { undo }, Ok(WriteDone::Relations(page))) => {
+                self.undo.push(undo);
+                self.apply_relations_page(page);
+                self.toasts.push(Toast {
+                    text: "Memberships updated (u undoes)".into(),
+                    error: false,
+                });
+                if let Overlay::Relations(_) = self.overlay {
+                    self.overlay = Overlay::None;
+                }
+            }
+            (Purpose::Undo { what }, Ok(done)) => {
+                self.toasts.retain(|t| t.error);
+                self.toasts.push(Toast {
+                    text: format!("Undid {what}"),
+                    error: false,
+                });
+                match done {
+                    WriteDone::Saved(entity) => self.apply_saved(entity, cmds),
+                    WriteDone::Removed { entity, .. } => {
+                        if let Some(e) = entity {
+                            let id = id_of(&e).to_string();
+                            self.after_remove(&id, None, Vec::new(), cmds);
+                            self.undo.pop(); // after_remove records nothing without an entity
+                        }
+                    }
+                    WriteDone::Relations(page) => self.apply_relations_page(page),
+                }
+            }
+            (purpose, Err(f)) => {
+                if let (Purpose::Relations { .. }, Overlay::Relations(r)) =
+                    (&purpose, &mut self.overlay)
+                {
+                    r.saving = false;
+                    r.error = Some(f.message.clone());
+                    return;
+                }
+                let what = match purpose {
+                    Purpose::Undo { what } => format!("Undo of {what} failed"),
+                    Purpose::Remove => "Remove failed".to_string(),
+                    _ => "Write failed".to_string(),
+                };
+                self.toasts.push(Toast {
+                    text: format!("{what}: {}", f.message),
+                    error: true,
+                });
+            }
+            (_, Ok(_)) => {}
+        }
+    }
+
+    /// A saved record replaces its row and the detail in place (no reload).
+    pub(crate) fn apply_saved(&mut self, entity: Entity, cmds: &mut Vec<Command>) {
+        match &entity {
+            Entity::User(u) => {
+                self.users.upsert_row(u.clone());
+            }
+            Entity::Channel(c) => {
+                self.channels.upsert_row(c.clone());
+            }
+        }
+        let id = id_of(&entity).to_string();
+        match &mut self.detail {
+            Some(d) if d.id == id => d.entity = Some(entity),
+            _ if self.focus == Focus::List => self.follow_list(cmds),
+            _ => {}
+        }
+    }
+
+    /// The list a membership/member write answered replaces the detail's relations.
+    pub(crate) fn apply_relations_page(&mut self, page: PageData) {
+        let Some(d) = &mut self.detail else { return };
+        match (&mut d.relations, page) {
+            (Relations::Memberships(l), PageData::Memberships(p)) => {
+                let limit = l.query().limit;
+                l.pending = None;
+                l.apply_page(p.data, p.total_count, p.next, true, limit);
+            }
+            (Relations::Members(l), PageData::Members(p)) => {
+                let limit = l.query().limit;
+                l.pending = None;
+                l.apply_page(p.data, p.total_count, p.next, true, limit);
+            }
+            _ => {}
+        }
+    }
+}
