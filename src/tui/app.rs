@@ -2,15 +2,14 @@
 //! state changed, [`Command`]s out. No I/O, no clock, no channels in here, so every
 //! behaviour is tested without a terminal or a network.
 
-use crossterm::event::{
-    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
-};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::{
     Action, Command, Entity, EntityKind, Failure, LogEntry, PageData, RequestId, Source,
 };
 use super::edit::{Bulk, Confirm, Conflict, PendingWrite, UndoEntry};
 use super::editor::Editor;
+use super::focused::FocusedList;
 use super::input::{FilterInput, SortPicker};
 use super::keymap::{Intent, Keymap};
 use super::layout::{self, Panes};
@@ -433,7 +432,7 @@ impl App {
     }
 
     /// The detail follows the selected row of the current list.
-    fn follow_selection(&mut self, cmds: &mut Vec<Command>) {
+    pub(crate) fn follow_selection(&mut self, cmds: &mut Vec<Command>) {
         let picked = match self.tab {
             Tab::Users => self
                 .users
@@ -626,7 +625,10 @@ impl App {
     }
 
     /// Runs `f` on the focused list, whatever its row type.
-    fn with_focused<R>(&mut self, f: impl FnOnce(&mut dyn FocusedList) -> R) -> Option<R> {
+    pub(crate) fn with_focused<R>(
+        &mut self,
+        f: impl FnOnce(&mut dyn FocusedList) -> R,
+    ) -> Option<R> {
         match self.focus {
             Focus::List => Some(match self.tab {
                 Tab::Users => f(&mut self.users),
@@ -650,7 +652,7 @@ impl App {
         (area.height.saturating_sub(3) as usize).max(1)
     }
 
-    fn moved(&mut self, cmds: &mut Vec<Command>) {
+    pub(crate) fn moved(&mut self, cmds: &mut Vec<Command>) {
         if self.focus == Focus::List {
             self.follow_selection(cmds);
         }
@@ -753,7 +755,7 @@ impl App {
         }
     }
 
-    fn reload_focused(&mut self, cmds: &mut Vec<Command>) {
+    pub(crate) fn reload_focused(&mut self, cmds: &mut Vec<Command>) {
         match self.focus {
             Focus::List => {
                 match self.tab {
@@ -864,239 +866,5 @@ impl App {
         if cleared {
             self.follow_selection(cmds);
         }
-    }
-
-    fn on_help_key(&mut self, key: KeyEvent, mut query: String, mut scroll: usize) {
-        match key.code {
-            KeyCode::Esc => return,
-            KeyCode::Char('?') if query.is_empty() => return,
-            KeyCode::Down => scroll = scroll.saturating_add(1),
-            KeyCode::Up => scroll = scroll.saturating_sub(1),
-            KeyCode::Backspace => {
-                query.pop();
-                scroll = 0;
-            }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                query.push(c);
-                scroll = 0;
-            }
-            _ => {}
-        }
-        self.overlay = Overlay::Help { query, scroll };
-    }
-
-    fn on_log_key(&mut self, key: KeyEvent, scroll: usize) {
-        let scroll = scroll.min(self.log.len().saturating_sub(1));
-        let scroll = match (key.code, self.keymap.intent(&key)) {
-            (KeyCode::Esc, _) | (_, Some(Intent::Log)) | (_, Some(Intent::Quit)) => return,
-            (_, Some(Intent::Down)) => scroll.saturating_add(1),
-            (_, Some(Intent::Up)) => scroll.saturating_sub(1),
-            (_, Some(Intent::Top)) => 0,
-            (_, Some(Intent::Bottom)) => usize::MAX,
-            _ => scroll,
-        };
-        self.overlay = Overlay::Log { scroll };
-    }
-
-    fn on_search_key(&mut self, key: KeyEvent, cmds: &mut Vec<Command>) {
-        match key.code {
-            KeyCode::Enter => {
-                self.moved(cmds);
-                return;
-            }
-            KeyCode::Esc => {
-                self.with_focused(|l| l.clear_search());
-                self.moved(cmds);
-                return;
-            }
-            KeyCode::Backspace => {
-                self.with_focused(|l| l.edit_search(None));
-            }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.with_focused(|l| l.edit_search(Some(c)));
-            }
-            KeyCode::Down | KeyCode::Up => {
-                let d = if key.code == KeyCode::Down { 1 } else { -1 };
-                self.with_focused(|l| l.move_selection(d));
-            }
-            _ => {}
-        }
-        if self.focus == Focus::List {
-            self.follow_selection(cmds);
-        }
-        self.overlay = Overlay::Search;
-    }
-
-    fn on_filter_key(&mut self, key: KeyEvent, mut input: FilterInput, cmds: &mut Vec<Command>) {
-        match key.code {
-            KeyCode::Esc => return,
-            KeyCode::Enter => {
-                if input.error.is_some() {
-                    self.overlay = Overlay::Filter(input);
-                    return;
-                }
-                let text = input.text.trim().to_string();
-                let filter = if text.is_empty() {
-                    None
-                } else {
-                    Some(text.clone())
-                };
-                if !text.is_empty() {
-                    self.filter_history.retain(|h| h != &text);
-                    self.filter_history.push(text);
-                }
-                let changed = self
-                    .with_focused(|l| l.set_server_filter(filter))
-                    .unwrap_or(false);
-                if changed {
-                    self.reload_focused(cmds);
-                }
-                return;
-            }
-            KeyCode::Up => input.history_prev(&self.filter_history),
-            KeyCode::Down => input.history_next(&self.filter_history),
-            KeyCode::Tab => input.complete(),
-            _ => input.edit(key),
-        }
-        self.overlay = Overlay::Filter(input);
-    }
-
-    fn on_sort_key(&mut self, key: KeyEvent, mut picker: SortPicker, cmds: &mut Vec<Command>) {
-        match (key.code, self.keymap.intent(&key)) {
-            (KeyCode::Esc, _) => return,
-            (KeyCode::Enter, _) => {
-                let keys = picker.keys();
-                let changed = self.with_focused(|l| l.set_sort(keys)).unwrap_or(false);
-                if changed {
-                    self.reload_focused(cmds);
-                }
-                return;
-            }
-            (KeyCode::Char(' '), _) => picker.cycle(),
-            (_, Some(Intent::Down)) => picker.move_by(1),
-            (_, Some(Intent::Up)) => picker.move_by(-1),
-            _ => {}
-        }
-        self.overlay = Overlay::Sort(picker);
-    }
-
-    fn on_mouse(&mut self, m: crossterm::event::MouseEvent, cmds: &mut Vec<Command>) {
-        if !self.mouse || !matches!(self.overlay, Overlay::None) {
-            return;
-        }
-        let panes = self.panes();
-        let inside = |r: ratatui::layout::Rect| {
-            m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
-        };
-        let (focus, area) = if inside(panes.list) {
-            (Focus::List, panes.list)
-        } else if inside(panes.relations) && self.detail.is_some() {
-            (Focus::Detail, panes.relations)
-        } else {
-            return;
-        };
-        match m.kind {
-            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
-                self.focus = focus;
-                let d = if m.kind == MouseEventKind::ScrollDown {
-                    3
-                } else {
-                    -3
-                };
-                self.with_focused(|l| l.move_selection(d));
-                self.moved(cmds);
-            }
-            MouseEventKind::Down(MouseButton::Left) => {
-                self.focus = focus;
-                // Rows start below the border and the header line.
-                let first_row = area.y + 2;
-                if m.row >= first_row && m.row < area.y + area.height.saturating_sub(1) {
-                    let offset = (m.row - first_row) as usize;
-                    self.with_focused(|l| l.click(offset));
-                    self.moved(cmds);
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// The operations keys perform on whichever list has the focus.
-pub trait FocusedList {
-    fn move_selection(&mut self, delta: isize);
-    fn click(&mut self, offset: usize);
-    fn edit_search(&mut self, c: Option<char>);
-    fn clear_search(&mut self) -> bool;
-    fn server_filter(&self) -> Option<String>;
-    fn set_server_filter(&mut self, filter: Option<String>) -> bool;
-    fn sort_keys(&self) -> Vec<crate::api::SortKey>;
-    fn set_sort(&mut self, keys: Vec<crate::api::SortKey>) -> bool;
-    fn selected_id_string(&self) -> Option<String>;
-    fn selected_json(&self) -> Option<String>;
-    fn toggle_marked(&mut self);
-}
-
-impl<T: RowData> FocusedList for ListState<T> {
-    fn move_selection(&mut self, delta: isize) {
-        self.move_by(delta);
-    }
-    fn click(&mut self, offset: usize) {
-        let target = self.scroll + offset;
-        if target < self.visible.len() {
-            self.selected = target;
-        }
-    }
-    fn edit_search(&mut self, c: Option<char>) {
-        match c {
-            Some(c) => self.search.push(c),
-            None => {
-                self.search.pop();
-            }
-        }
-        self.recompute_visible();
-    }
-    fn clear_search(&mut self) -> bool {
-        if self.search.is_empty() {
-            return false;
-        }
-        let keep = self.selected_id().map(str::to_string);
-        self.search.clear();
-        self.recompute_visible();
-        if let Some(id) = keep {
-            self.select_id(&id);
-        }
-        true
-    }
-    fn server_filter(&self) -> Option<String> {
-        self.filter.clone()
-    }
-    fn set_server_filter(&mut self, filter: Option<String>) -> bool {
-        if self.filter == filter {
-            return false;
-        }
-        self.filter = filter;
-        self.reset();
-        true
-    }
-    fn sort_keys(&self) -> Vec<crate::api::SortKey> {
-        self.sort.clone()
-    }
-    fn set_sort(&mut self, keys: Vec<crate::api::SortKey>) -> bool {
-        if self.sort == keys {
-            return false;
-        }
-        self.sort = keys;
-        self.reset();
-        true
-    }
-    fn selected_id_string(&self) -> Option<String> {
-        self.selected_id().map(str::to_string)
-    }
-    fn selected_json(&self) -> Option<String> {
-        self.selected_row()
-            .and_then(|r| serde_json::to_string_pretty(r).ok())
-    }
-    fn toggle_marked(&mut self) {
-        self.toggle_mark();
     }
 }

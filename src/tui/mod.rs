@@ -4,9 +4,11 @@
 
 pub mod action;
 pub mod app;
+mod dialog_keys;
 pub mod edit;
 pub mod editor;
 pub mod external;
+pub mod focused;
 pub mod input;
 pub mod keymap;
 pub mod layout;
