@@ -230,29 +230,7 @@ impl Worker {
                         Source::Members(ch.channel_id.clone()),
                     ),
                 };
-                for chunk in relations.chunks(crate::api::MAX_LIMIT as usize) {
-                    let change = RelationChange {
-                        set: chunk.to_vec(),
-                        ..Default::default()
-                    };
-                    let opts = options(
-                        &ListQuery {
-                            limit: 1,
-                            ..Default::default()
-                        },
-                        &None,
-                        RelationInclude::default(),
-                    );
-                    match &source {
-                        Source::Memberships(id) => {
-                            c.manage_memberships(id, &change, &opts).await.map(|_| ())?
-                        }
-                        Source::Members(id) => {
-                            c.manage_members(id, &change, &opts).await.map(|_| ())?
-                        }
-                        _ => {}
-                    }
-                }
+                self.manage_in_batches(&source, &relations, false).await?;
                 Ok(WriteDone::Saved(saved))
             }
             Write::Remove {
@@ -273,32 +251,11 @@ impl Worker {
                 };
                 let relations = self.all_relations(kind, &id).await?;
                 if with_relations {
-                    for chunk in relations.chunks(crate::api::MAX_LIMIT as usize) {
-                        let change = RelationChange {
-                            delete: chunk
-                                .iter()
-                                .map(|r| RelationEntry::id(r.id.clone()))
-                                .collect(),
-                            ..Default::default()
-                        };
-                        let opts = options(
-                            &ListQuery {
-                                limit: 1,
-                                ..Default::default()
-                            },
-                            &None,
-                            RelationInclude::default(),
-                        );
-                        match kind {
-                            EntityKind::User => c
-                                .manage_memberships(&id, &change, &opts)
-                                .await
-                                .map(|_| ())?,
-                            EntityKind::Channel => {
-                                c.manage_members(&id, &change, &opts).await.map(|_| ())?
-                            }
-                        }
-                    }
+                    let source = match kind {
+                        EntityKind::User => Source::Memberships(id.clone()),
+                        EntityKind::Channel => Source::Members(id.clone()),
+                    };
+                    self.manage_in_batches(&source, &relations, true).await?;
                 }
                 match kind {
                     EntityKind::User => c.remove_user(&id).await?,
@@ -336,6 +293,54 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Sets (or, with `delete`, removes) many relations of one user or channel, in
+    /// calls of at most 100 entries (the per-call cap).
+    async fn manage_in_batches(
+        &self,
+        source: &Source,
+        entries: &[RelationEntry],
+        delete: bool,
+    ) -> Result<(), crate::api::Error> {
+        let opts = options(
+            &ListQuery {
+                limit: 1,
+                ..Default::default()
+            },
+            &None,
+            RelationInclude::default(),
+        );
+        for chunk in entries.chunks(crate::api::MAX_LIMIT as usize) {
+            let change = if delete {
+                RelationChange {
+                    delete: chunk
+                        .iter()
+                        .map(|r| RelationEntry::id(r.id.clone()))
+                        .collect(),
+                    ..Default::default()
+                }
+            } else {
+                RelationChange {
+                    set: chunk.to_vec(),
+                    ..Default::default()
+                }
+            };
+            match source {
+                Source::Memberships(id) => self
+                    .client
+                    .manage_memberships(id, &change, &opts)
+                    .await
+                    .map(|_| ())?,
+                Source::Members(id) => self
+                    .client
+                    .manage_members(id, &change, &opts)
+                    .await
+                    .map(|_| ())?,
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// Fails when the id is taken, so "new" never overwrites someone's record.
