@@ -305,7 +305,7 @@ async fn someone_elses_changes_appear_without_a_key_press() {
 }
 
 #[tokio::test]
-async fn live_updates_show_reconnecting_when_the_subscription_fails_and_ctrl_l_turns_them_off() {
+async fn live_updates_show_reconnecting_when_the_subscription_fails_and_w_turns_them_off() {
     use appctx::tui::live::LiveState;
     let server = TestServer::start_with(|c| c.empty = false).await;
     let proxy = common::proxy::Proxy::start(server.origin()).await;
@@ -324,12 +324,7 @@ async fn live_updates_show_reconnecting_when_the_subscription_fails_and_ctrl_l_t
             .await
     );
     assert!(screen(&runner).contains("◌ reconnecting"));
-    runner.handle(appctx::tui::action::Action::Key(
-        crossterm::event::KeyEvent::new(
-            KeyCode::Char('l'),
-            crossterm::event::KeyModifiers::CONTROL,
-        ),
-    ));
+    runner.key(KeyCode::Char('w'));
     assert_eq!(runner.app.live, LiveState::Off);
     assert!(screen(&runner).contains("○ off"));
 }

@@ -516,9 +516,11 @@ async fn a_conflicting_change_opens_the_conflict_view_and_each_choice_works() {
     snapshot("conflict_view_120x40", &r);
     r.key(KeyCode::Char('e'));
     assert!(
-        editor(&r).remote_warning.is_some(),
-        "the editor says the record changed"
+        editor(&r).notice().unwrap_or_default().contains("merged"),
+        "the editor says it holds the merge: {:?}",
+        editor(&r).notice()
     );
+    assert!(editor(&r).is_dirty(), "the merge is an unsaved change");
     ctrl(&mut r, 's');
     assert!(r.settle(WAIT).await);
     assert_eq!(
@@ -574,6 +576,77 @@ async fn a_conflicting_change_opens_the_conflict_view_and_each_choice_works() {
             .name
             .as_deref(),
         Some("Mine 3")
+    );
+}
+
+#[tokio::test]
+async fn a_merge_keeps_their_custom_and_my_name_and_a_choice_on_the_same_field_holds() {
+    let server = TestServer::start_with(|c| c.empty = false).await;
+    let api = client(&server.origin(), false);
+    let mut r = runner_on(&server.origin(), false).await;
+    let id = r.app.users.selected_id().unwrap().to_string();
+    let before = api.get_user(&id, Include::ALL).await.unwrap();
+
+    // I change only the name; they change only custom.
+    r.key(KeyCode::Char('e'));
+    retype(&mut r, "Only My Name");
+    let custom: appctx::api::types::Custom =
+        serde_json::from_str(r#"{"tier":"platinum","seats":9}"#).unwrap();
+    api.set_user(
+        &id,
+        &appctx::api::UserFields {
+            custom: Maybe::Value(custom.clone()),
+            ..Default::default()
+        },
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    ctrl(&mut r, 's');
+    assert!(r.settle(WAIT).await);
+    let Overlay::Conflict(c) = &r.app.overlay else {
+        panic!("conflict view: {:?}", r.app.overlay)
+    };
+    assert_eq!(c.merge.conflicts(), 0, "different fields do not conflict");
+    r.key(KeyCode::Char('m'));
+    assert!(r.settle(WAIT).await);
+    assert!(
+        matches!(r.app.overlay, Overlay::None),
+        "{:?}",
+        r.app.overlay
+    );
+    let after = api.get_user(&id, Include::ALL).await.unwrap();
+    assert_eq!(after.name.as_deref(), Some("Only My Name"));
+    assert_eq!(after.custom, Maybe::Value(custom), "their custom survives");
+    assert_eq!(after.email, before.email);
+
+    // Both change the name: the conflict defaults to mine; I choose theirs.
+    r.key(KeyCode::Char('e'));
+    retype(&mut r, "Mine Again");
+    api.set_user(
+        &id,
+        &appctx::api::UserFields {
+            name: Maybe::Value("Their Name".into()),
+            ..Default::default()
+        },
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    ctrl(&mut r, 's');
+    assert!(r.settle(WAIT).await);
+    let Overlay::Conflict(c) = &r.app.overlay else {
+        panic!("conflict view: {:?}", r.app.overlay)
+    };
+    assert_eq!(c.merge.conflicts(), 1);
+    r.key(KeyCode::Left); // theirs for the selected conflict
+    r.key(KeyCode::Char('m'));
+    assert!(r.settle(WAIT).await);
+    let after = api.get_user(&id, Include::ALL).await.unwrap();
+    assert_eq!(
+        after.name.as_deref(),
+        Some("Their Name"),
+        "the choice holds"
     );
 }
 

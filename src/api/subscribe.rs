@@ -70,6 +70,19 @@ struct RawMessage {
 }
 
 impl Client {
+    /// The server's current timetoken (`/time/0`): a cheap question that tells whether
+    /// the server answers at all.
+    pub async fn time(&self) -> Result<String, Error> {
+        let path = format!("{}/time/0", self.path_prefix());
+        let v: Vec<serde_json::Value> = self.send(Request::new(Method::GET, path)).await?;
+        match v.first() {
+            Some(serde_json::Value::Number(n)) => Ok(n.to_string()),
+            _ => Err(Error::InvalidInput(
+                "the time endpoint did not answer with a timetoken".into(),
+            )),
+        }
+    }
+
     /// One long-poll: waits (up to the server's ~280 s) for events on `channels` after
     /// `timetoken` ("0" = the handshake, answered at once with the current one).
     /// Messages that are not App Context events are skipped.

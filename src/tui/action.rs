@@ -102,8 +102,8 @@ pub enum Action {
     LiveEvent(crate::api::subscribe::ObjectEvent),
     /// The live subscription's state changed.
     LiveState(super::live::LiveState),
-    /// `$EDITOR` returned (the edited text, or why it failed).
-    ExternalEdited(Result<String, String>),
+    /// `$EDITOR` returned.
+    ExternalEdited(super::external::Edited),
     /// One step of a bulk removal finished.
     BulkStep {
         req: RequestId,

@@ -140,6 +140,8 @@ pub struct App {
     /// Server filters used before, newest last.
     pub filter_history: Vec<String>,
     pub should_quit: bool,
+    /// The next frame must repaint every cell (Ctrl-l): the loop clears it.
+    pub redraw: bool,
     /// The write in flight (one at a time).
     pub pending_write: Option<PendingWrite>,
     /// A bulk removal in progress.
@@ -148,13 +150,21 @@ pub struct App {
     pub undo: Vec<UndoEntry>,
     /// The fetch of "their" record after a 412.
     pub conflict_fetch: Option<RequestId>,
-    /// Live updates: state, whether on (Ctrl-l), the ids watched.
+    /// Live updates: state, whether on (w), the ids watched.
     pub live: LiveState,
     pub live_on: bool,
     pub watched: Vec<String>,
     /// Ids changed remotely a moment ago (ticks left), and ids removed remotely.
     pub flash: std::collections::HashMap<String, u8>,
     pub removed: std::collections::HashSet<String>,
+    /// eTags this session's own saves produced (newest last, a few kept): their live
+    /// events are ours, not someone else's change.
+    pub own_etags: std::collections::VecDeque<String>,
+    /// Live updates were off or disconnected: when they are back, the rows in view are
+    /// read again (events the server no longer holds are not lost).
+    pub live_gap: bool,
+    /// The read-again of the rows in view: its request and what it asked for.
+    pub catch_up: Option<(RequestId, Vec<String>)>,
     next_req: RequestId,
 }
 
@@ -178,6 +188,7 @@ impl App {
             mouse: true,
             filter_history: Vec::new(),
             should_quit: false,
+            redraw: false,
             pending_write: None,
             bulk: None,
             undo: Vec::new(),
@@ -187,6 +198,9 @@ impl App {
             watched: Vec::new(),
             flash: Default::default(),
             removed: Default::default(),
+            own_etags: Default::default(),
+            live_gap: false,
+            catch_up: None,
             next_req: 1,
         };
         let mut cmds = Vec::new();
@@ -239,8 +253,8 @@ impl App {
                 self.fade_flash();
             }
             Action::LiveEvent(e) => self.on_live_event(e, &mut cmds),
-            Action::LiveState(s) => self.live = s,
-            Action::PageLoaded { req, result } => self.on_page(req, result, &mut cmds),
+            Action::LiveState(s) => self.on_live_state(s, &mut cmds),
+            Action::PageLoaded { req, result } => self.on_page(req, result),
             Action::EntityLoaded { req, result } if self.conflict_fetch == Some(req) => {
                 self.on_conflict_loaded(result)
             }
@@ -255,9 +269,42 @@ impl App {
                 }
             }
         }
+        self.sync_detail(&mut cmds);
         self.keep_selection_visible();
         self.refresh_watch(&mut cmds);
         cmds
+    }
+
+    /// The one rule for what the detail shows, applied after every action: with the
+    /// list focused, the highlighted row (nothing while no row is highlighted), so the
+    /// detail and every key that acts on "the selected record" agree whatever changed
+    /// the list (filter, sort, search, reload, paging, live update, removal, tab).
+    /// With the detail focused it keeps what was opened (a membership's channel, …).
+    fn sync_detail(&mut self, cmds: &mut Vec<Command>) {
+        if self.focus != Focus::List {
+            return;
+        }
+        let selected = match self.tab {
+            Tab::Users => self.users.selected_id().map(|id| (EntityKind::User, id)),
+            Tab::Channels => self
+                .channels
+                .selected_id()
+                .map(|id| (EntityKind::Channel, id)),
+        };
+        let agrees = match (selected, &self.detail) {
+            (Some((kind, id)), Some(d)) => d.kind == kind && d.id == id,
+            (None, None) => true,
+            _ => false,
+        };
+        if !agrees {
+            self.follow_selection(cmds);
+        }
+    }
+
+    /// The record the detail shows, when it is the focused list's highlighted row or
+    /// the opened record (tests check the rule with this).
+    pub fn detail_id(&self) -> Option<(EntityKind, &str)> {
+        self.detail.as_ref().map(|d| (d.kind, d.id.as_str()))
     }
 
     fn keep_selection_visible(&mut self) {
@@ -452,16 +499,15 @@ impl App {
         }
     }
 
-    fn on_page(
-        &mut self,
-        req: RequestId,
-        result: Result<PageData, Failure>,
-        cmds: &mut Vec<Command>,
-    ) {
+    fn on_page(&mut self, req: RequestId, result: Result<PageData, Failure>) {
         if let Overlay::Relations(r) = &mut self.overlay {
             if r.take_page(req, &result.clone().map_err(|f| f.message)) {
                 return;
             }
+        }
+        if self.catch_up.as_ref().is_some_and(|(r, _)| *r == req) {
+            self.on_caught_up(result);
+            return;
         }
         fn apply<T: RowData>(
             list: &mut ListState<T>,
@@ -517,27 +563,8 @@ impl App {
                 out
             }
         };
-        match outcome {
-            None => {}
-            Some(Err(f)) => self.toast_error(format!("Loading failed: {}", f.message)),
-            Some(Ok(())) if self.focus == Focus::List && self.detail_follows_list() => {
-                self.follow_selection(cmds);
-            }
-            Some(Ok(())) => {}
-        }
-    }
-
-    /// Whether the detail shows the list's selection (not an entity opened from a relation).
-    fn detail_follows_list(&self) -> bool {
-        match (&self.detail, self.tab) {
-            (None, _) => true,
-            (Some(d), Tab::Users) => {
-                d.kind == EntityKind::User && self.users.rows.iter().any(|u| u.user_id == d.id)
-            }
-            (Some(d), Tab::Channels) => {
-                d.kind == EntityKind::Channel
-                    && self.channels.rows.iter().any(|c| c.channel_id == d.id)
-            }
+        if let Some(Err(f)) = outcome {
+            self.toast_error(format!("Loading failed: {}", f.message));
         }
     }
 
@@ -752,6 +779,7 @@ impl App {
             }
             Intent::Relations => self.start_relations(cmds),
             Intent::ToggleLive => self.toggle_live(cmds),
+            Intent::Redraw => self.redraw = true,
         }
     }
 
@@ -856,10 +884,7 @@ impl App {
             return;
         }
         if self.focus == Focus::Detail {
-            self.focus = Focus::List;
-            if !self.detail_follows_list() {
-                self.follow_selection(cmds);
-            }
+            self.focus = Focus::List; // the detail follows the highlighted row again
             return;
         }
         let cleared = self.with_focused(|l| l.clear_search()).unwrap_or(false);

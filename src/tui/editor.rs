@@ -17,7 +17,7 @@ pub use self::custom::{CustomRow, ValueKind};
 pub use self::fields::{Field, FieldKey};
 pub use self::line::LineInput;
 use crate::api::options::{ChannelFields, UserFields};
-use crate::tui::action::EntityKind;
+use crate::tui::action::{Entity, EntityKind};
 
 /// What the form edits.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -162,6 +162,16 @@ pub struct Editor {
     pub server_error: Option<String>,
     /// Shown as a banner: the record changed on the server since it was opened.
     pub remote_warning: Option<String>,
+    /// The record was removed on the server while the form was open: a save asks
+    /// whether to re-create it.
+    pub remote_removed: bool,
+    /// The record as opened (or as last merged with): the base of the three-way merge
+    /// after a 412. None when creating.
+    base: Option<Entity>,
+    /// Text `$EDITOR` returned that could not be taken (invalid JSON, a refused
+    /// value): the next `Ctrl-e` opens it again instead of the form, so nothing typed
+    /// there is lost.
+    external_text: Option<String>,
 }
 
 impl Editor {
@@ -185,6 +195,9 @@ impl Editor {
             saving: false,
             server_error: None,
             remote_warning: None,
+            remote_removed: false,
+            base: None,
+            external_text: None,
         };
         e.baseline = e.snapshot();
         e
@@ -517,11 +530,29 @@ impl Editor {
     }
 
     fn open_external(&mut self) -> EditorOutcome {
+        if let Some(text) = &self.external_text {
+            return EditorOutcome::OpenExternal(text.clone());
+        }
         if let Some(e) = self.raw.as_ref().and_then(|r| r.error.clone()) {
             self.notice = Some(format!("fix the raw JSON before opening $EDITOR: {e}"));
             return EditorOutcome::Nothing;
         }
         EditorOutcome::OpenExternal(self.to_json())
+    }
+
+    /// Shows `text` until the next key.
+    pub fn set_notice(&mut self, text: &str) {
+        self.notice = Some(text.to_string());
+    }
+
+    /// The record as opened (the merge base).
+    pub fn base(&self) -> Option<&Entity> {
+        self.base.as_ref()
+    }
+
+    /// Text from `$EDITOR` that is kept because it could not be taken.
+    pub fn external_text(&self) -> Option<&str> {
+        self.external_text.as_deref()
     }
 
     /// Validates everything. On success, the body to send: every field of the form,

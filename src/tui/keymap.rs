@@ -42,6 +42,7 @@ pub enum Intent {
     Mark,
     Relations,
     ToggleLive,
+    Redraw,
 }
 
 /// Every intent with its config name and what the help screen says about it.
@@ -116,7 +117,12 @@ pub const INTENTS: &[(Intent, &str, &str)] = &[
         "relations",
         "add, edit and remove memberships / members",
     ),
-    (Intent::ToggleLive, "live", "turn live updates on or off"),
+    (
+        Intent::ToggleLive,
+        "live",
+        "turn live updates on or off (on again, it catches up)",
+    ),
+    (Intent::Redraw, "redraw", "redraw the whole screen"),
 ];
 
 /// A key and its modifiers, as bound.

@@ -5,10 +5,10 @@
 
 use std::collections::BTreeSet;
 
-use super::action::{Command, Entity};
+use super::action::{Command, Entity, Failure, ListQuery, PageData, Source};
 use super::app::{App, Overlay, Relations, Tab};
 use super::editor::EditTarget;
-use super::list::{ListState, RowData};
+use super::list::{ListState, RowData, PAGE_SIZE};
 use super::live::{LiveState, MAX_CHANNELS};
 use crate::api::subscribe::{EventAction, EventObject, ObjectEvent};
 
@@ -114,7 +114,7 @@ impl App {
         }
     }
 
-    /// Ctrl-l.
+    /// w.
     pub(crate) fn toggle_live(&mut self, cmds: &mut Vec<Command>) {
         self.live_on = !self.live_on;
         cmds.push(Command::LiveEnable(self.live_on));
@@ -123,7 +123,149 @@ impl App {
             self.refresh_watch(cmds);
         } else {
             self.live = LiveState::Off;
+            self.live_gap = true;
         }
+    }
+
+    /// The live task's state changed. Back to live after an outage or after being
+    /// turned off: the rows in view (and the open detail's relations) are read again,
+    /// so what changed meanwhile shows even if the server no longer holds its events.
+    pub(crate) fn on_live_state(&mut self, s: LiveState, cmds: &mut Vec<Command>) {
+        if matches!(s, LiveState::Reconnecting(_)) {
+            self.live_gap = true;
+        }
+        if s == LiveState::Live && std::mem::take(&mut self.live_gap) {
+            self.request_catch_up(cmds);
+        }
+        self.live = s;
+    }
+
+    /// Reads the rows in view again with one list call (`id == … || id == …`).
+    pub(crate) fn request_catch_up(&mut self, cmds: &mut Vec<Command>) {
+        let ids: Vec<String> = match self.tab {
+            Tab::Users => window_ids(&self.users, self.users.scroll, self.panes().list.height),
+            Tab::Channels => window_ids(
+                &self.channels,
+                self.channels.scroll,
+                self.panes().list.height,
+            ),
+        };
+        if let Some(filter) = ids_filter(&ids) {
+            let req = self.new_req();
+            let source = match self.tab {
+                Tab::Users => Source::Users,
+                Tab::Channels => Source::Channels,
+            };
+            cmds.push(Command::FetchPage {
+                req,
+                source,
+                query: ListQuery {
+                    filter: Some(filter),
+                    sort: Vec::new(),
+                    limit: PAGE_SIZE,
+                },
+                cursor: None,
+            });
+            self.catch_up = Some((req, ids));
+        }
+        if self.detail.is_some() {
+            self.reload_relations_live(cmds);
+        }
+    }
+
+    /// The rows in view as they are now: changed ones replaced (and flashed), missing
+    /// ones marked removed.
+    pub(crate) fn on_caught_up(&mut self, result: Result<PageData, Failure>) {
+        let Some((_, asked)) = self.catch_up.take() else {
+            return;
+        };
+        let Ok(page) = result else {
+            return; // the next reconnect tries again; nothing is marked from a failure
+        };
+        let mut seen = BTreeSet::new();
+        match page {
+            PageData::Users(p) => {
+                for u in p.data {
+                    seen.insert(u.user_id.clone());
+                    self.caught_up_row(Entity::User(u));
+                }
+            }
+            PageData::Channels(p) => {
+                for c in p.data {
+                    seen.insert(c.channel_id.clone());
+                    self.caught_up_row(Entity::Channel(c));
+                }
+            }
+            _ => return,
+        }
+        for id in asked.into_iter().filter(|id| !seen.contains(id)) {
+            if self.removed.insert(id.clone()) {
+                self.flash.insert(id.clone(), FLASH_TICKS);
+                self.warn_editor(&id, true);
+            }
+        }
+    }
+
+    fn caught_up_row(&mut self, e: Entity) {
+        let (id, etag) = match &e {
+            Entity::User(u) => (u.user_id.clone(), u.etag.clone()),
+            Entity::Channel(c) => (c.channel_id.clone(), c.etag.clone()),
+        };
+        let before = match &e {
+            Entity::User(_) => self
+                .users
+                .rows
+                .iter()
+                .find(|u| u.user_id == id)
+                .map(|u| u.etag.clone()),
+            Entity::Channel(_) => self
+                .channels
+                .rows
+                .iter()
+                .find(|c| c.channel_id == id)
+                .map(|c| c.etag.clone()),
+        };
+        self.removed.remove(&id);
+        if before.as_deref() == Some(etag.as_str()) {
+            return;
+        }
+        match &e {
+            Entity::User(u) => {
+                self.users.upsert_row(u.clone());
+            }
+            Entity::Channel(c) => {
+                self.channels.upsert_row(c.clone());
+            }
+        }
+        if let Some(d) = &mut self.detail {
+            if d.id == id {
+                d.entity = Some(e);
+            }
+        }
+        self.flash.insert(id.clone(), FLASH_TICKS);
+        self.warn_editor(&id, false);
+    }
+
+    /// Remembers an eTag a save of ours produced.
+    pub(crate) fn note_own_etag(&mut self, etag: String) {
+        self.own_etags.push_back(etag);
+        while self.own_etags.len() > 16 {
+            self.own_etags.pop_front();
+        }
+    }
+
+    /// Whether an event on `id` (carrying `etag`, if any) is this session's own write:
+    /// one it answered with that eTag, or one still in flight on that record.
+    fn is_own(&mut self, id: &str, etag: Option<&str>) -> bool {
+        if let Some(t) = etag {
+            if let Some(i) = self.own_etags.iter().position(|e| e == t) {
+                self.own_etags.remove(i);
+                return true;
+            }
+        }
+        self.pending_write
+            .as_ref()
+            .is_some_and(|p| p.target.as_deref() == Some(id))
     }
 
     /// One event from the server.
@@ -139,6 +281,7 @@ impl App {
                     return;
                 };
                 let is_user = e.object == EventObject::User;
+                let own = self.is_own(&id, e.data.get("eTag").and_then(|v| v.as_str()));
                 match e.action {
                     EventAction::Set => {
                         self.removed.remove(&id);
@@ -162,15 +305,19 @@ impl App {
                                 };
                             }
                         }
+                        if own {
+                            return;
+                        }
                         if changed || in_detail {
                             self.flash.insert(id.clone(), FLASH_TICKS);
                         }
-                        self.warn_editor(&id);
+                        self.warn_editor(&id, false);
                     }
+                    EventAction::Delete if own => {}
                     EventAction::Delete => {
                         self.removed.insert(id.clone());
                         self.flash.insert(id.clone(), FLASH_TICKS);
-                        self.warn_editor(&id);
+                        self.warn_editor(&id, true);
                     }
                 }
             }
@@ -195,18 +342,35 @@ impl App {
                     };
                 if shown {
                     self.reload_relations_live(cmds);
-                    self.flash.insert(other, FLASH_TICKS);
+                    let owner = self
+                        .detail
+                        .as_ref()
+                        .map(|d| d.id.clone())
+                        .unwrap_or_default();
+                    if !self.is_own(&owner, None) {
+                        self.flash.insert(other, FLASH_TICKS);
+                    }
                 }
             }
         }
     }
 
-    fn warn_editor(&mut self, id: &str) {
+    fn warn_editor(&mut self, id: &str, removed: bool) {
         if let Overlay::Editor(editor) = &mut self.overlay {
             let same = matches!(editor.target(), EditTarget::User { id: i, .. } | EditTarget::Channel { id: i, .. } if i == id);
-            if same && !editor.saving {
+            if !same || editor.saving {
+                return;
+            }
+            if removed {
+                editor.remote_removed = true;
                 editor.remote_warning = Some(
-                    "Someone changed this record on the server since you opened it. Saving will open a conflict view to compare theirs with yours."
+                    "Someone removed this record on the server since you opened it. Ctrl-s asks whether to re-create it; Esc discards."
+                        .to_string(),
+                );
+            } else {
+                editor.remote_removed = false;
+                editor.remote_warning = Some(
+                    "Someone changed this record on the server since you opened it. Saving shows a merge of their changes with yours."
                         .to_string(),
                 );
             }
@@ -219,5 +383,36 @@ impl App {
             *n = n.saturating_sub(1);
             *n > 0
         });
+    }
+}
+
+/// The ids of the rows drawn in a window of `height` rows from `scroll`.
+fn window_ids<T: RowData>(list: &ListState<T>, scroll: usize, height: u16) -> Vec<String> {
+    list.visible
+        .iter()
+        .skip(scroll)
+        .take(height as usize)
+        .filter_map(|&i| list.rows.get(i))
+        .map(|r| r.row_id().to_string())
+        .take(MAX_CHANNELS)
+        .collect()
+}
+
+/// `id == "a" || id == "b" …`, built with the filter module (quoted by its printer,
+/// never pasted), or None for no ids.
+pub fn ids_filter(ids: &[String]) -> Option<String> {
+    use crate::filter::{CmpOp, Expr, Field, Value};
+    let mut terms: Vec<Expr> = ids
+        .iter()
+        .map(|id| Expr::Compare {
+            field: Field::new(["id"]),
+            op: CmpOp::Eq,
+            value: Value::String(id.clone()),
+        })
+        .collect();
+    match terms.len() {
+        0 => None,
+        1 => terms.pop().map(|t| t.to_string()),
+        _ => Some(Expr::Or(terms).to_string()),
     }
 }

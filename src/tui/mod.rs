@@ -25,3 +25,5 @@ pub use runner::Runner;
 
 #[cfg(test)]
 mod app_tests;
+#[cfg(test)]
+mod selection_tests;

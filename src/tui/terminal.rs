@@ -61,6 +61,60 @@ pub fn enter(mouse: bool) -> io::Result<TerminalGuard> {
     Ok(guard)
 }
 
+/// Raw mode, the alternate screen and the mouse again after a program had the terminal.
+fn take_back(mouse: bool) -> io::Result<()> {
+    enable_raw_mode()?;
+    execute!(io::stdout(), EnterAlternateScreen)?;
+    if mouse {
+        execute!(io::stdout(), EnableMouseCapture)?;
+    }
+    Ok(())
+}
+
+/// Clears the screen and forgets what was drawn, so the next frame paints every cell.
+/// Unlike `Terminal::clear` this never asks the terminal for the cursor position (a
+/// reply that can be lost or never come, e.g. right after `$EDITOR` exits).
+fn redraw_all(terminal: &mut Terminal<CrosstermBackend<io::Stdout>>) -> io::Result<()> {
+    let size = terminal.size()?;
+    terminal.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))
+}
+
+/// The signals that end the app: SIGTERM, SIGHUP and SIGINT (raw mode turns Ctrl-c
+/// into a key, so a SIGINT comes from outside).
+struct Signals {
+    #[cfg(unix)]
+    streams: Vec<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> io::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Signals {
+                streams: vec![
+                    signal(SignalKind::terminate())?,
+                    signal(SignalKind::hangup())?,
+                    signal(SignalKind::interrupt())?,
+                ],
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    /// Waits for any of them.
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            let waits = self.streams.iter_mut().map(|s| Box::pin(s.recv()));
+            futures::future::select_all(waits).await;
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await
+    }
+}
+
 /// Writes `text` to the system clipboard through the terminal (OSC 52), which also
 /// works over SSH.
 fn osc52(text: &str) {
@@ -92,7 +146,8 @@ pub async fn run(
 ) -> color_eyre::Result<()> {
     let _guard = enter(mouse)?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-    terminal.clear()?;
+    redraw_all(&mut terminal)?;
+    let mut signals = Signals::new()?;
     let size = terminal.size()?;
     let mut runner =
         Runner::with_channel(client, keymap, session, (size.width, size.height), channel);
@@ -119,6 +174,9 @@ pub async fn run(
             },
             // The tick only runs while a spinner is visible: idle means no wake-ups.
             _ = tick.tick(), if busy => runner.handle(Action::Tick),
+            // SIGTERM, SIGHUP (the window closed), SIGINT from outside: leave through
+            // the guard, which restores the terminal.
+            _ = signals.recv() => break,
         }
         // Batch everything already queued, then draw once.
         runner.drain();
@@ -127,17 +185,17 @@ pub async fn run(
         }
         if !runner.external.is_empty() {
             // Hand the terminal to $EDITOR and take it back cleanly; the event reader
-            // is dropped so it cannot steal the editor's keys.
+            // is dropped so it cannot steal the editor's keys, and made anew only once
+            // the screen is ours again.
             drop(events);
             restore(mouse);
             runner.run_external();
+            take_back(mouse)?;
+            redraw_all(&mut terminal)?;
             events = EventStream::new();
-            enable_raw_mode()?;
-            execute!(io::stdout(), EnterAlternateScreen)?;
-            if mouse {
-                execute!(io::stdout(), EnableMouseCapture)?;
-            }
-            terminal.clear()?;
+        }
+        if std::mem::take(&mut runner.app.redraw) {
+            redraw_all(&mut terminal)?;
         }
         if runner.app.should_quit {
             break;

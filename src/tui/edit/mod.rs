@@ -3,11 +3,13 @@
 //! removal of marked rows, undo, and the read-only guard. Every write goes to the
 //! worker as a [`Command::Write`]; one write runs at a time.
 
+mod merge;
 mod model;
 mod relations;
 mod remove;
 mod save;
 
+pub use merge::{show as show_value, Choice, Merge, Outcome, Slot};
 pub use model::*;
 
 use super::action::{Command, Entity, EntityKind, Failure, PageData, RequestId, Write, WriteDone};
@@ -43,7 +45,11 @@ impl App {
 
     pub(crate) fn send_write(&mut self, write: Write, purpose: Purpose, cmds: &mut Vec<Command>) {
         let req = self.new_req();
-        self.pending_write = Some(PendingWrite { req, purpose });
+        self.pending_write = Some(PendingWrite {
+            req,
+            purpose,
+            target: write.target().map(str::to_string),
+        });
         cmds.push(Command::Write { req, write });
     }
 
@@ -79,6 +85,7 @@ impl App {
         };
         match (pending.purpose, result) {
             (Purpose::Save { before }, Ok(WriteDone::Saved(entity))) => {
+                self.note_own_etag(etag(&entity));
                 if let Overlay::Editor(_) = self.overlay {
                     self.overlay = Overlay::None;
                 }
@@ -115,6 +122,14 @@ impl App {
                         kind,
                         id,
                     });
+                }
+            }
+            (Purpose::Save { .. }, Err(f))
+                if f.status == Some(404) && matches!(self.overlay, Overlay::Editor(_)) =>
+            {
+                if let Overlay::Editor(editor) = std::mem::replace(&mut self.overlay, Overlay::None)
+                {
+                    self.ask_recreate(editor);
                 }
             }
             (Purpose::Save { .. }, Err(f)) => {
@@ -161,7 +176,10 @@ impl App {
                     error: false,
                 });
                 match done {
-                    WriteDone::Saved(entity) => self.apply_saved(entity, cmds),
+                    WriteDone::Saved(entity) => {
+                        self.note_own_etag(etag(&entity));
+                        self.apply_saved(entity, cmds)
+                    }
                     WriteDone::Removed { entity, .. } => {
                         if let Some(e) = entity {
                             let id = id_of(&e).to_string();

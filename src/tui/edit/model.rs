@@ -1,11 +1,12 @@
 //! What the writing half keeps: the write in flight, undo entries, confirmations,
 //! the conflict view and bulk progress.
 
-use crate::api::types::Maybe;
 use crate::api::{ChannelFields, RelationEntry, UserFields};
 use crate::tui::action::{Entity, EntityKind, RequestId, Source, Write};
 use crate::tui::app::Overlay;
 use crate::tui::editor::{Editor, Payload};
+
+use super::merge::Merge;
 
 /// What a running write is for, so its answer lands in the right place.
 #[derive(Clone, Debug)]
@@ -25,6 +26,26 @@ pub enum Purpose {
 pub struct PendingWrite {
     pub req: RequestId,
     pub purpose: Purpose,
+    /// The user or channel it writes (for a relation write: the user or channel whose
+    /// memberships / members it changes), so its own live event is not announced as
+    /// someone else's change.
+    pub target: Option<String>,
+}
+
+impl Write {
+    /// The id of the user or channel a write changes.
+    pub fn target(&self) -> Option<&str> {
+        match self {
+            Write::SetUser { id, .. } | Write::SetChannel { id, .. } | Write::Remove { id, .. } => {
+                Some(id)
+            }
+            Write::Recreate { entity, .. } => Some(id_of(entity)),
+            Write::Manage { source, .. } => match source {
+                Source::Memberships(id) | Source::Members(id) => Some(id),
+                Source::Users | Source::Channels => None,
+            },
+        }
+    }
 }
 
 /// How to take back one successful write.
@@ -98,6 +119,13 @@ impl UndoEntry {
     }
 }
 
+pub(crate) fn kind_name(k: EntityKind) -> &'static str {
+    match k {
+        EntityKind::User => "user",
+        EntityKind::Channel => "channel",
+    }
+}
+
 pub(crate) fn entity_label(e: &Entity) -> String {
     match e {
         Entity::User(u) => format!("user {}", u.user_id),
@@ -120,6 +148,8 @@ pub enum ConfirmAction {
     },
     /// Close the editor and drop its changes.
     Discard,
+    /// Write the editor's record without `If-Match` (it was removed on the server).
+    Recreate,
 }
 
 /// A yes/no (or several-way) question that names the exact effect.
@@ -133,58 +163,50 @@ pub struct Confirm {
     pub back: Option<Box<Overlay>>,
 }
 
-/// The 412 view: their record against mine, field by field.
+/// The 412 view: a three-way merge of the record as opened, as it is now on the
+/// server (theirs) and as the editor would save it (mine).
 #[derive(Clone, Debug)]
 pub struct Conflict {
     pub editor: Box<Editor>,
-    pub mine: Payload,
     pub theirs: Entity,
+    pub merge: Merge,
+    /// Position in [`Conflict::shown`].
+    pub selected: usize,
 }
 
 impl Conflict {
-    /// Field, theirs, mine, and whether they differ.
-    pub fn rows(&self) -> Vec<(&'static str, String, String, bool)> {
-        let show = |m: &Maybe<String>| match m {
-            Maybe::Value(v) => v.clone(),
-            Maybe::Null => "null".to_string(),
-            Maybe::Absent => "(unchanged)".to_string(),
+    /// A conflict view on `theirs` for what `editor` would save.
+    pub fn new(editor: Box<Editor>, mine: &Payload, theirs: Entity) -> Conflict {
+        let merge = Merge::new(editor.base(), &theirs, mine);
+        let mut c = Conflict {
+            editor,
+            theirs,
+            merge,
+            selected: 0,
         };
-        let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "null".to_string());
-        let custom = |c: &Maybe<crate::api::types::Custom>| match c {
-            Maybe::Value(v) => serde_json::to_string(v).unwrap_or_default(),
-            Maybe::Null => "null".to_string(),
-            Maybe::Absent => "(unchanged)".to_string(),
-        };
-        let mut rows: Vec<(&'static str, String, String)> = Vec::new();
-        match (&self.theirs, &self.mine) {
-            (Entity::User(t), Payload::User { fields: m, .. }) => {
-                rows.push(("name", opt(&t.name), show(&m.name)));
-                rows.push(("email", opt(&t.email), show(&m.email)));
-                rows.push(("externalId", opt(&t.external_id), show(&m.external_id)));
-                rows.push(("profileUrl", opt(&t.profile_url), show(&m.profile_url)));
-                rows.push(("status", show(&t.status), show(&m.status)));
-                rows.push(("type", show(&t.kind), show(&m.kind)));
-                rows.push(("custom", custom(&t.custom), custom(&m.custom)));
-            }
-            (Entity::Channel(t), Payload::Channel { fields: m, .. }) => {
-                rows.push(("name", opt(&t.name), show(&m.name)));
-                rows.push(("description", opt(&t.description), show(&m.description)));
-                rows.push(("status", show(&t.status), show(&m.status)));
-                rows.push(("type", show(&t.kind), show(&m.kind)));
-                rows.push(("custom", custom(&t.custom), custom(&m.custom)));
-            }
-            _ => {}
-        }
-        rows.into_iter()
-            .map(|(f, t, m)| (f, t.clone(), m.clone(), t != m))
+        // Start on the first real conflict, if any.
+        c.selected = c
+            .shown()
+            .iter()
+            .position(|&i| c.merge.slots[i].is_conflict())
+            .unwrap_or(0);
+        c
+    }
+
+    /// The slots anybody changed (indices into `merge.slots`), in form order.
+    pub fn shown(&self) -> Vec<usize> {
+        (0..self.merge.slots.len())
+            .filter(|&i| self.merge.slots[i].changed())
             .collect()
     }
 
+    /// The selected slot's index in `merge.slots`.
+    pub fn selected_slot(&self) -> Option<usize> {
+        self.shown().get(self.selected).copied()
+    }
+
     pub(crate) fn theirs_etag(&self) -> String {
-        match &self.theirs {
-            Entity::User(u) => u.etag.clone(),
-            Entity::Channel(c) => c.etag.clone(),
-        }
+        etag(&self.theirs)
     }
 }
 

@@ -181,6 +181,13 @@ impl App {
         };
         match action {
             ConfirmAction::Discard => {}
+            ConfirmAction::Recreate => {
+                if let Some(back) = confirm.back {
+                    if let Overlay::Editor(editor) = *back {
+                        self.recreate_from_editor(editor, cmds);
+                    }
+                }
+            }
             ConfirmAction::Remove {
                 kind,
                 ids,

@@ -5,7 +5,10 @@ use crossterm::event::{KeyCode, KeyEvent};
 use crate::tui::action::{Command, Entity, Failure, Write};
 use crate::tui::app::{App, Focus, Overlay, Tab, Toast};
 use crate::tui::editor::{EditTarget, Editor, EditorOutcome, Payload};
+use crate::tui::external::Edited;
+use crate::tui::keymap::Intent;
 
+use super::merge::{Choice, Outcome};
 use super::model::*;
 impl App {
     /// `e`: edit the selected (list) or open (detail) user or channel.
@@ -59,6 +62,11 @@ impl App {
                 return;
             }
             EditorOutcome::OpenExternal(text) => cmds.push(Command::ExternalEdit(text)),
+            EditorOutcome::Save if editor.remote_removed => {
+                // Saving over a removal is a choice, not an accident.
+                self.ask_recreate(editor);
+                return;
+            }
             EditorOutcome::Save => {
                 if let Ok(payload) = editor.validate() {
                     self.save(&mut editor, payload, cmds);
@@ -69,10 +77,23 @@ impl App {
     }
 
     pub(crate) fn save(&mut self, editor: &mut Editor, payload: Payload, cmds: &mut Vec<Command>) {
-        let (if_match, create, before) = match editor.target() {
-            EditTarget::NewUser | EditTarget::NewChannel => (None, true, None),
-            EditTarget::User { id, etag } => (
-                Some(etag.clone()),
+        let if_match = editor.target().etag().map(str::to_string);
+        self.save_as(editor, payload, if_match, cmds);
+    }
+
+    /// Sends the editor's save with `if_match` (None: unconditional).
+    fn save_as(
+        &mut self,
+        editor: &mut Editor,
+        payload: Payload,
+        if_match: Option<String>,
+        cmds: &mut Vec<Command>,
+    ) {
+        // What undo writes back: the version this save replaces.
+        let (create, before) = match editor.target() {
+            _ if editor.base().is_some() => (false, editor.base().cloned()),
+            EditTarget::NewUser | EditTarget::NewChannel => (true, None),
+            EditTarget::User { id, .. } => (
                 false,
                 self.users
                     .rows
@@ -81,8 +102,7 @@ impl App {
                     .cloned()
                     .map(Entity::User),
             ),
-            EditTarget::Channel { id, etag } => (
-                Some(etag.clone()),
+            EditTarget::Channel { id, .. } => (
                 false,
                 self.channels
                     .rows
@@ -113,33 +133,41 @@ impl App {
         self.send_write(write, Purpose::Save { before }, cmds);
     }
 
-    /// `$EDITOR` came back.
-    pub(crate) fn on_external(&mut self, result: Result<String, String>) {
-        if let Overlay::Editor(editor) = &mut self.overlay {
-            match result.and_then(|text| editor.apply_external(&text)) {
-                Ok(()) => editor.server_error = None,
-                Err(e) => {
-                    editor.server_error = Some(format!("$EDITOR: {e} (the form is unchanged)"))
-                }
-            }
-        }
-    }
-
-    /// The record fetched after a 412 arrived: show the conflict view.
-    pub(crate) fn on_conflict_loaded(&mut self, result: Result<Entity, Failure>) {
-        self.conflict_fetch = None;
-        let Overlay::Editor(editor) = std::mem::replace(&mut self.overlay, Overlay::None) else {
+    /// `$EDITOR` came back: a valid record is loaded into the form; anything else
+    /// leaves the form as it was and says why (invalid text is kept for the next
+    /// `Ctrl-e`).
+    pub(crate) fn on_external(&mut self, result: Edited) {
+        let Overlay::Editor(editor) = &mut self.overlay else {
             return;
         };
-        let mut editor = editor;
+        editor.server_error = match result {
+            Edited::Changed(text) => match editor.apply_external(&text) {
+                Ok(()) => None,
+                Err(e) => Some(format!(
+                    "$EDITOR: {e}. The form is unchanged; Ctrl-e reopens your text."
+                )),
+            },
+            Edited::Unchanged => {
+                editor.set_notice("no changes from $EDITOR");
+                None
+            }
+            Edited::Failed(e) => Some(format!("$EDITOR: {e}. The form is unchanged.")),
+        };
+    }
+
+    /// The record fetched after a 412 arrived: show the conflict view (or, when it
+    /// is gone, the question whether to re-create it).
+    pub(crate) fn on_conflict_loaded(&mut self, result: Result<Entity, Failure>) {
+        self.conflict_fetch = None;
+        let Overlay::Editor(mut editor) = std::mem::replace(&mut self.overlay, Overlay::None)
+        else {
+            return;
+        };
         match (result, editor.validate()) {
             (Ok(theirs), Ok(mine)) => {
-                self.overlay = Overlay::Conflict(Box::new(Conflict {
-                    editor,
-                    mine,
-                    theirs,
-                }));
+                self.overlay = Overlay::Conflict(Box::new(Conflict::new(editor, &mine, theirs)));
             }
+            (Err(f), _) if f.status == Some(404) => self.ask_recreate(editor),
             (Err(f), _) => {
                 editor.server_error = Some(format!(
                     "Someone else changed this record, and reading their version failed: {}",
@@ -151,47 +179,105 @@ impl App {
         }
     }
 
+    /// The record the editor saves was removed on the server: re-create it with the
+    /// form's content (no `If-Match`), go back to the form, or discard.
+    pub(crate) fn ask_recreate(&mut self, mut editor: Box<Editor>) {
+        editor.remote_removed = true;
+        editor.saving = false;
+        let what = format!("{} {}", kind_name(editor.kind()), editor.id());
+        self.overlay = Overlay::Confirm(Box::new(Confirm {
+            title: format!("{what} was removed on the server"),
+            lines: vec![
+                format!("Someone removed {what} after you opened it."),
+                "c writes your version as a new record (without If-Match; its memberships are not restored).".into(),
+                "y drops your changes; Esc goes back to the form.".into(),
+            ],
+            choices: vec![
+                ('c', "re-create it with my version".into(), ConfirmAction::Recreate),
+                ('y', "discard my changes".into(), ConfirmAction::Discard),
+            ],
+            back: Some(Box::new(Overlay::Editor(editor))),
+        }));
+    }
+
+    /// Re-creates the removed record the editor holds (a confirmed choice).
+    pub(crate) fn recreate_from_editor(
+        &mut self,
+        mut editor: Box<Editor>,
+        cmds: &mut Vec<Command>,
+    ) {
+        if let Ok(payload) = editor.validate() {
+            editor.remote_removed = false;
+            editor.remote_warning = None;
+            self.save_as(&mut editor, payload, None, cmds);
+        }
+        self.overlay = Overlay::Editor(editor);
+    }
+
     pub(crate) fn on_conflict_key(
         &mut self,
         key: KeyEvent,
         conflict: Box<Conflict>,
         cmds: &mut Vec<Command>,
     ) {
-        let Conflict {
-            mut editor,
-            mine,
-            theirs,
-        } = *conflict;
-        let theirs_etag = match &theirs {
-            Entity::User(u) => u.etag.clone(),
-            Entity::Channel(c) => c.etag.clone(),
-        };
-        match key.code {
-            KeyCode::Char('m') => {
-                editor.set_etag(theirs_etag);
-                editor.remote_warning = None;
-                self.save(&mut editor, mine, cmds);
-                self.overlay = Overlay::Editor(editor);
+        let mut c = *conflict;
+        let shown = c.shown().len();
+        match (key.code, self.keymap.intent(&key)) {
+            (KeyCode::Char('m') | KeyCode::Enter, _) => {
+                // Mine where only I changed, theirs where only they did, the choice
+                // where both did; saved over their eTag (a new 412 merges again).
+                let merged = c.merge.merged(&c.theirs);
+                c.editor.rebase(&c.theirs, &merged);
+                if let Ok(payload) = c.editor.validate() {
+                    self.save(&mut c.editor, payload, cmds);
+                }
+                self.overlay = Overlay::Editor(c.editor);
             }
-            KeyCode::Char('t') => {
+            (KeyCode::Char('t'), _) => {
                 self.toasts.push(Toast {
-                    text: format!("Kept their version of {}", entity_label(&theirs)),
+                    text: format!("Kept their version of {}", entity_label(&c.theirs)),
                     error: false,
                 });
-                self.apply_saved(theirs, cmds);
+                self.apply_saved(c.theirs, cmds);
             }
-            KeyCode::Char('e') | KeyCode::Esc => {
-                editor.set_etag(theirs_etag);
-                editor.remote_warning = Some("This record changed on the server after you opened it; saving now writes your version over theirs.".into());
-                self.overlay = Overlay::Editor(editor);
+            (KeyCode::Char('e') | KeyCode::Esc, _) => {
+                let merged = c.merge.merged(&c.theirs);
+                c.editor.rebase(&c.theirs, &merged);
+                c.editor
+                    .set_notice("merged with their version: review, then Ctrl-s");
+                self.overlay = Overlay::Editor(c.editor);
             }
-            _ => {
-                self.overlay = Overlay::Conflict(Box::new(Conflict {
-                    editor,
-                    mine,
-                    theirs,
-                }))
+            (KeyCode::Left | KeyCode::Char('<'), _) | (_, Some(Intent::FocusLeft)) => {
+                if let Some(i) = c.selected_slot() {
+                    c.merge.choose(i, Choice::Theirs);
+                }
+                self.overlay = Overlay::Conflict(Box::new(c));
             }
+            (KeyCode::Right | KeyCode::Char('>'), _) | (_, Some(Intent::FocusRight)) => {
+                if let Some(i) = c.selected_slot() {
+                    c.merge.choose(i, Choice::Mine);
+                }
+                self.overlay = Overlay::Conflict(Box::new(c));
+            }
+            (KeyCode::Char(' '), _) => {
+                if let Some(i) = c.selected_slot() {
+                    let next = match c.merge.slots[i].outcome {
+                        Outcome::Conflict(Choice::Mine) => Choice::Theirs,
+                        _ => Choice::Mine,
+                    };
+                    c.merge.choose(i, next);
+                }
+                self.overlay = Overlay::Conflict(Box::new(c));
+            }
+            (_, Some(Intent::Down)) => {
+                c.selected = (c.selected + 1).min(shown.saturating_sub(1));
+                self.overlay = Overlay::Conflict(Box::new(c));
+            }
+            (_, Some(Intent::Up)) => {
+                c.selected = c.selected.saturating_sub(1);
+                self.overlay = Overlay::Conflict(Box::new(c));
+            }
+            _ => self.overlay = Overlay::Conflict(Box::new(c)),
         }
     }
 

@@ -12,7 +12,7 @@ use super::{EditTarget, Editor, Field, FieldKey, Focus, Payload};
 use crate::api::options::{ChannelFields, UserFields};
 use crate::api::types::{Channel, Custom, Maybe, User};
 use crate::server::body::MAX_RECORD_BYTES;
-use crate::tui::action::EntityKind;
+use crate::tui::action::{Entity, EntityKind};
 
 /// Stand-ins for what the server adds to a stored record, so the size rule counts them.
 const UPDATED_SAMPLE: &str = "2000-01-01T00:00:00.000000Z";
@@ -52,6 +52,7 @@ impl Editor {
             })
             .collect();
         self.load_custom(&u.custom);
+        self.base = Some(Entity::User(u.clone()));
     }
 
     /// Replaces the form's content (and eTag) with a channel record.
@@ -70,6 +71,29 @@ impl Editor {
             })
             .collect();
         self.load_custom(&c.custom);
+        self.base = Some(Entity::Channel(c.clone()));
+    }
+
+    /// Loads `entity` as a fresh edit of it.
+    pub fn load(&mut self, entity: &Entity) {
+        match entity {
+            Entity::User(u) => self.load_user(u),
+            Entity::Channel(c) => self.load_channel(c),
+        }
+    }
+
+    /// After a conflict: the form shows `merged`, but its base (and the eTag a save
+    /// must match) is `theirs`, so the merge counts as an unsaved change and a further
+    /// 412 merges against the right version.
+    pub fn rebase(&mut self, theirs: &Entity, merged: &Entity) {
+        let mut from = self.clone();
+        from.load(theirs);
+        self.load(merged);
+        self.baseline = from.baseline;
+        self.base = Some(theirs.clone());
+        self.remote_warning = None;
+        self.remote_removed = false;
+        self.external_text = None;
     }
 
     fn load_custom(&mut self, custom: &Maybe<Custom>) {
@@ -235,14 +259,27 @@ impl Editor {
     /// type, an unknown field, a changed id or a value the form would refuse is an
     /// error, and the form is left as it was. A field left out becomes null.
     pub fn apply_external(&mut self, text: &str) -> Result<(), String> {
-        let record: RecordJson =
-            serde_json::from_str(text).map_err(|e| custom::describe_json_error(&e))?;
-        let mut next = self.clone();
-        next.load_record_json(record)?;
-        next.check().map_err(|problems| problems.join("; "))?;
-        next.notice = None;
-        *self = next;
-        Ok(())
+        let taken = serde_json::from_str::<RecordJson>(text)
+            .map_err(|e| custom::describe_json_error(&e))
+            .and_then(|record| {
+                let mut next = self.clone();
+                next.load_record_json(record)?;
+                next.check().map_err(|problems| problems.join("; "))?;
+                Ok(next)
+            });
+        match taken {
+            Ok(mut next) => {
+                next.notice = None;
+                next.external_text = None;
+                *self = next;
+                Ok(())
+            }
+            Err(e) => {
+                // Keep what was typed there: the next Ctrl-e reopens it.
+                self.external_text = Some(text.to_string());
+                Err(e)
+            }
+        }
     }
 
     fn load_record_json(&mut self, record: RecordJson) -> Result<(), String> {

@@ -9,7 +9,7 @@ use ratatui::Frame;
 
 use super::{accent, centered, dim, error_style, truncate};
 use crate::tui::action::Source;
-use crate::tui::edit::{Confirm, Conflict};
+use crate::tui::edit::{show_value, Choice, Confirm, Conflict, Outcome};
 use crate::tui::relations_editor::{Mode, RelationEditor};
 
 fn popup(frame: &mut Frame, rect: Rect, title: &str, color: Style) -> Rect {
@@ -50,73 +50,121 @@ pub fn draw_confirm(frame: &mut Frame, c: &Confirm, area: Rect) {
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
-/// Theirs against mine, field by field.
+/// The three-way merge: every field and custom key somebody changed, theirs, mine and
+/// what the merge keeps; real conflicts marked with the choice; the selected row's
+/// values whole underneath.
 pub fn draw_conflict(frame: &mut Frame, c: &Conflict, area: Rect) {
-    let rows = c.rows();
-    let rect = centered(area, 110, rows.len() as u16 + 9);
-    let inner = popup(
-        frame,
-        rect,
-        "Conflict: someone changed this record after you opened it",
-        error_style(),
-    );
-    let w = (inner.width.saturating_sub(16) / 2) as usize;
-    let mut table_rows: Vec<Row> = rows
+    let shown = c.shown();
+    let conflicts = c.merge.conflicts();
+    let detail_h = 5u16;
+    let want = shown.len() as u16 + detail_h + 5;
+    let rect = centered(area, 120, want.min(area.height));
+    let title = match conflicts {
+        0 => "Changed on the server meanwhile: no field was changed by both".to_string(),
+        1 => "Conflict: 1 field changed by both you and them".to_string(),
+        n => format!("Conflict: {n} fields changed by both you and them"),
+    };
+    let inner = popup(frame, rect, &title, error_style());
+    let keys_h = 2u16;
+    let table_h = inner
+        .height
+        .saturating_sub(keys_h + detail_h)
+        .max(2)
+        .min(shown.len() as u16 + 1);
+    let fw = 18usize;
+    let w = (inner.width as usize).saturating_sub(fw + 6) / 3;
+    let rows: Vec<Row> = shown
         .iter()
-        .map(|(field, theirs, mine, differs)| {
-            let style = if *differs {
-                Style::default().add_modifier(Modifier::BOLD)
-            } else {
-                dim()
+        .enumerate()
+        .map(|(pos, &i)| {
+            let slot = &c.merge.slots[i];
+            let (label, style) = match slot.outcome {
+                Outcome::Same => ("same", dim()),
+                Outcome::Mine => ("mine", Style::default()),
+                Outcome::Theirs => ("theirs", Style::default()),
+                Outcome::Conflict(Choice::Mine) => ("CONFLICT → mine", error_style()),
+                Outcome::Conflict(Choice::Theirs) => ("CONFLICT → theirs", error_style()),
             };
-            let mark = if *differs { "≠" } else { " " };
+            let mut style = style;
+            if pos == c.selected {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
             Row::new(vec![
-                format!("{mark} {field}"),
-                truncate(theirs, w),
-                truncate(mine, w),
+                truncate(&slot.name, fw),
+                truncate(&show_value(&slot.theirs), w),
+                truncate(&show_value(&slot.mine), w),
+                truncate(&format!("{label}: {}", show_value(slot.result())), w),
             ])
             .style(style)
         })
         .collect();
-    table_rows.push(Row::new(vec![String::new(), String::new(), String::new()]));
     let header = Row::new(vec![
         "field",
-        "theirs (now on the server)",
-        "mine (in the editor)",
+        "theirs (server now)",
+        "mine (editor)",
+        "saved",
     ])
     .style(accent().add_modifier(Modifier::BOLD));
-    let table_h = table_rows.len() as u16 + 1;
+    // Keep the selected row in the window.
+    let window = table_h.saturating_sub(1) as usize;
+    let skip = (c.selected + 1).saturating_sub(window.max(1));
+    let rows: Vec<Row> = rows.into_iter().skip(skip).collect();
     let table = Table::new(
-        table_rows,
+        rows,
         [
-            Constraint::Length(14),
+            Constraint::Length(fw as u16),
+            Constraint::Fill(1),
             Constraint::Fill(1),
             Constraint::Fill(1),
         ],
     )
     .header(header);
-    frame.render_widget(
-        table,
-        Rect::new(inner.x, inner.y, inner.width, table_h.min(inner.height)),
-    );
-    let keys = vec![
-        Line::from(vec![
-            Span::styled(" m ", Style::default().fg(Color::Black).bg(Color::Cyan)),
-            Span::raw(" apply mine on top of theirs (save again with their eTag)"),
-        ]),
-        Line::from(vec![
-            Span::styled(" t ", Style::default().fg(Color::Black).bg(Color::Cyan)),
-            Span::raw(" take theirs (drop my changes)"),
-        ]),
-        Line::from(vec![
-            Span::styled(" e ", Style::default().fg(Color::Black).bg(Color::Cyan)),
-            Span::raw(" back to editing"),
-        ]),
-    ];
-    let y = inner.y + table_h.min(inner.height);
+    frame.render_widget(table, Rect::new(inner.x, inner.y, inner.width, table_h));
+    // The selected slot, every value whole.
+    let mut y = inner.y + table_h;
+    if let Some(i) = c.selected_slot() {
+        let s = &c.merge.slots[i];
+        let lines = vec![
+            Line::styled(format!("{}:", s.name), accent()),
+            Line::raw(format!(
+                "  when opened: {}",
+                truncate(&show_value(&s.base), usize::MAX)
+            )),
+            Line::raw(format!(
+                "  theirs:      {}",
+                truncate(&show_value(&s.theirs), usize::MAX)
+            )),
+            Line::raw(format!(
+                "  mine:        {}",
+                truncate(&show_value(&s.mine), usize::MAX)
+            )),
+        ];
+        let h = detail_h.min((inner.y + inner.height).saturating_sub(y + keys_h));
+        frame.render_widget(
+            Paragraph::new(lines).wrap(Wrap { trim: false }),
+            Rect::new(inner.x, y, inner.width, h),
+        );
+        y += h;
+    }
+    let key = |k: &str, text: &str| {
+        vec![
+            Span::styled(
+                format!(" {k} "),
+                Style::default().fg(Color::Black).bg(Color::Cyan),
+            ),
+            Span::raw(format!(" {text}  ")),
+        ]
+    };
+    let mut first = key("m", "save the merge (their eTag)");
+    first.extend(key("t", "take theirs, drop mine"));
+    first.extend(key("e", "edit the merge"));
+    let mut second = key("↑↓", "field");
+    second.extend(key("←/→/Space", "conflict: theirs / mine"));
+    second.extend(key("Esc", "edit the merge"));
+    let keys = vec![Line::from(first), Line::from(second)];
     if y < inner.y + inner.height {
         frame.render_widget(
-            Paragraph::new(keys),
+            Paragraph::new(keys).wrap(Wrap { trim: true }),
             Rect::new(inner.x, y, inner.width, inner.y + inner.height - y),
         );
     }
