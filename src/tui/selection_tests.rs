@@ -29,7 +29,10 @@ fn session() -> Session {
 fn user(i: usize) -> User {
     User {
         user_id: format!("user-{i:03}"),
-        name: Some(format!("{} {i}", if i.is_multiple_of(3) { "Pat" } else { "Sam" })),
+        name: Some(format!(
+            "{} {i}",
+            if i.is_multiple_of(3) { "Pat" } else { "Sam" }
+        )),
         updated: "2026-01-01T00:00:00.000000Z".into(),
         etag: format!("e{i}"),
         ..Default::default()
