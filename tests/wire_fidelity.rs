@@ -1,6 +1,6 @@
 //! Wire fidelity: replays the App Context interactions recorded against PubNub's real
 //! service (`tests/fixtures/recorded/interactions.jsonl`, derived from the raw
-//! recordings in `../shared/fixtures/recorded/`) against the local server, one fresh
+//! recordings in `tests/fixtures/recorded/`) against the local server, one fresh
 //! keyset per recording, in order, and compares every answer's status and shape with
 //! the recording: envelope keys and their order, item and nested keys and their order,
 //! null vs absent, `totalCount`/`next`/`prev` presence and cursor values.

@@ -3,7 +3,7 @@
 Every test gets its own subscribe key (fixture `sub_key`), so it starts from an empty
 keyset. All 16 App Context operations are driven through the SDK's public API, in both
 builder form and named-argument form, and the responses are checked against the wire
-contract in shared/spec/app-context-wire.md (sections 3-9 and 11).
+contract in docs/app-context-wire.md (sections 3-9 and 11).
 
 Tests that fail because of a server deviation are marked xfail with a reason starting
 "SERVER BUG:"; remove the marker once the server is fixed.
