@@ -250,6 +250,121 @@ async fn a_members_status_is_edited_in_one_call() {
     assert_eq!(members.data[0].status, Maybe::Value("muted".into()));
 }
 
+/// Opens the members manager on the first channel with members and edits the first
+/// member's status to `status`; returns the channel and the member's id.
+async fn edit_first_member_status(r: &mut Runner, status: &str) -> (String, String) {
+    r.key(KeyCode::Char('2'));
+    assert!(r.settle(WAIT).await);
+    for _ in 0..40 {
+        let has = matches!(&r.app.detail.as_ref().unwrap().relations, Relations::Members(l) if !l.rows.is_empty());
+        if has {
+            break;
+        }
+        r.key(KeyCode::Char('j'));
+        assert!(r.settle(WAIT).await);
+    }
+    let d = r.app.detail.as_ref().unwrap();
+    let channel = d.id.clone();
+    let Relations::Members(l) = &d.relations else {
+        panic!("members")
+    };
+    let member = l.rows[0].uuid.id().to_string();
+    r.key(KeyCode::Enter);
+    r.key(KeyCode::Char('m'));
+    r.key(KeyCode::Char('e'));
+    ctrl(r, 'u');
+    for _ in 0..60 {
+        r.key(KeyCode::Backspace);
+    }
+    r.type_text(status);
+    r.key(KeyCode::Enter);
+    (channel, member)
+}
+
+#[tokio::test]
+async fn a_relation_saved_over_someone_elses_change_keeps_it_and_asks_on_a_real_conflict() {
+    use appctx::api::{RelationChange, RelationEntry};
+    let server = TestServer::start_with(|c| c.empty = false).await;
+    let api = client(&server.origin(), false);
+    let mut r = runner_on(&server.origin(), false).await;
+    let (channel, member) = edit_first_member_status(&mut r, "muted").await;
+    // Meanwhile someone adds a custom key to the same member (status untouched).
+    let now = api.list_members(&channel, &all_relations()).await.unwrap();
+    let current = now.data.iter().find(|m| m.uuid.id() == member).unwrap();
+    let mut custom = current.custom.as_ref().cloned().unwrap_or_default();
+    custom.insert("addedByThem".into(), serde_json::json!("yes"));
+    let theirs = RelationChange {
+        set: vec![RelationEntry {
+            id: member.clone(),
+            custom: Maybe::Value(custom),
+            status: current.status.clone(),
+            kind: current.kind.clone(),
+        }],
+        ..Default::default()
+    };
+    api.manage_members(&channel, &theirs, &all_relations())
+        .await
+        .unwrap();
+    ctrl(&mut r, 's');
+    assert!(r.settle(WAIT).await);
+    let after = api.list_members(&channel, &all_relations()).await.unwrap();
+    let m = after.data.iter().find(|m| m.uuid.id() == member).unwrap();
+    assert_eq!(m.status, Maybe::Value("muted".into()), "my status");
+    assert_eq!(
+        m.custom
+            .as_ref()
+            .and_then(|c| c.get("addedByThem"))
+            .cloned(),
+        Some(serde_json::json!("yes")),
+        "their custom key survives"
+    );
+
+    // Both change the status: nothing is written until a second Ctrl-s.
+    r.key(KeyCode::Char('m'));
+    r.key(KeyCode::Char('e'));
+    ctrl(&mut r, 'u');
+    for _ in 0..60 {
+        r.key(KeyCode::Backspace);
+    }
+    r.type_text("away");
+    r.key(KeyCode::Enter);
+    let theirs = RelationChange {
+        set: vec![RelationEntry {
+            id: member.clone(),
+            custom: m.custom.clone(),
+            status: Maybe::Value("banned".into()),
+            kind: m.kind.clone(),
+        }],
+        ..Default::default()
+    };
+    api.manage_members(&channel, &theirs, &all_relations())
+        .await
+        .unwrap();
+    ctrl(&mut r, 's');
+    assert!(r.settle(WAIT).await);
+    let Overlay::Relations(ed) = &r.app.overlay else {
+        panic!("the manager stays open: {:?}", r.app.overlay)
+    };
+    let err = ed.error.clone().unwrap_or_default();
+    assert!(err.contains("status") && err.contains("banned"), "{err}");
+    let stored = api.list_members(&channel, &all_relations()).await.unwrap();
+    let m = stored.data.iter().find(|m| m.uuid.id() == member).unwrap();
+    assert_eq!(
+        m.status,
+        Maybe::Value("banned".into()),
+        "nothing written yet"
+    );
+    ctrl(&mut r, 's');
+    assert!(r.settle(WAIT).await);
+    let stored = api.list_members(&channel, &all_relations()).await.unwrap();
+    let m = stored.data.iter().find(|m| m.uuid.id() == member).unwrap();
+    assert_eq!(
+        m.status,
+        Maybe::Value("away".into()),
+        "mine, once confirmed"
+    );
+}
+
 #[tokio::test]
 async fn bulk_removal_goes_on_past_a_failure_and_reports_it() {
     let server = TestServer::start_with(|c| c.empty = false).await;

@@ -124,6 +124,9 @@ pub enum WriteDone {
     },
     /// A membership/member write: the resulting first page of the list.
     Relations(PageData),
+    /// Nothing written: someone else changed these keys of the relations being
+    /// saved to other values than mine.
+    RelationConflicts(Vec<String>),
 }
 
 /// A write the worker performs.
@@ -159,6 +162,12 @@ pub enum Write {
         source: Source,
         set: Vec<RelationEntry>,
         delete: Vec<String>,
+        /// The relations of `set` as the editor loaded them: the worker re-reads them
+        /// first and merges (what only someone else changed since is kept). Empty: no
+        /// merge (undo, restore).
+        base: Vec<RelationEntry>,
+        /// Write mine over keys both sides changed (the user was told and confirmed).
+        force: bool,
     },
 }
 

@@ -150,7 +150,7 @@ impl App {
                 self.panes().list.height,
             ),
         };
-        if let Some(filter) = ids_filter(&ids) {
+        if let Some(filter) = ids_filter(&["id"], &ids) {
             let req = self.new_req();
             let source = match self.tab {
                 Tab::Users => Source::Users,
@@ -398,14 +398,14 @@ fn window_ids<T: RowData>(list: &ListState<T>, scroll: usize, height: u16) -> Ve
         .collect()
 }
 
-/// `id == "a" || id == "b" …`, built with the filter module (quoted by its printer,
+/// `id == "a" || id == "b" …` (or `channel.id == …`), built with the filter module (quoted by its printer,
 /// never pasted), or None for no ids.
-pub fn ids_filter(ids: &[String]) -> Option<String> {
+pub fn ids_filter(field: &[&str], ids: &[String]) -> Option<String> {
     use crate::filter::{CmpOp, Expr, Field, Value};
     let mut terms: Vec<Expr> = ids
         .iter()
         .map(|id| Expr::Compare {
-            field: Field::new(["id"]),
+            field: Field::new(field.iter().copied()),
             op: CmpOp::Eq,
             value: Value::String(id.clone()),
         })

@@ -104,6 +104,9 @@ pub struct RelationEditor {
     pub mode: Mode,
     pub saving: bool,
     pub error: Option<String>,
+    /// The last save found keys someone else changed too, and the user was told: the
+    /// next save writes mine over them.
+    pub force_next: bool,
     confirm_close: bool,
 }
 
@@ -172,6 +175,7 @@ impl RelationEditor {
             mode: Mode::Rows,
             saving: false,
             error: None,
+            force_next: false,
             confirm_close: false,
         }
     }

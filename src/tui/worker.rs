@@ -267,7 +267,17 @@ impl Worker {
                 source,
                 set,
                 delete,
+                base,
+                force,
             } => {
+                let set = if base.is_empty() {
+                    set
+                } else {
+                    match self.merge_relations(&source, set, &base, force).await? {
+                        Ok(merged) => merged,
+                        Err(conflicts) => return Ok(WriteDone::RelationConflicts(conflicts)),
+                    }
+                };
                 let change = RelationChange {
                     set,
                     delete: delete.into_iter().map(RelationEntry::id).collect(),
@@ -343,6 +353,75 @@ impl Worker {
         Ok(())
     }
 
+    /// Re-reads the relations the editor changed and merges each with what is stored
+    /// now (PubNub has no If-Match on relations): their changes since `base` are kept.
+    /// Keys both sides changed differently are returned instead, unless `force`.
+    async fn merge_relations(
+        &self,
+        source: &Source,
+        set: Vec<RelationEntry>,
+        base: &[RelationEntry],
+        force: bool,
+    ) -> Result<Result<Vec<RelationEntry>, Vec<String>>, crate::api::Error> {
+        let ids: Vec<String> = base.iter().map(|b| b.id.clone()).collect();
+        let (field, other) = match source {
+            Source::Memberships(_) => ("channel", "channel"),
+            _ => ("uuid", "user"),
+        };
+        let mut now: Vec<RelationEntry> = Vec::new();
+        for chunk in ids.chunks(crate::tui::live::MAX_CHANNELS) {
+            let query = ListQuery {
+                filter: crate::tui::live_app::ids_filter(&[field, "id"], chunk),
+                limit: crate::api::MAX_LIMIT,
+                ..Default::default()
+            };
+            let opts = options(&query, &None, RELATION_INCLUDE);
+            match source {
+                Source::Memberships(user) => now.extend(
+                    self.client
+                        .list_memberships(user, &opts)
+                        .await?
+                        .data
+                        .iter()
+                        .map(|m| relation_entry(m.channel.id(), &m.custom, &m.status, &m.kind)),
+                ),
+                Source::Members(channel) => now.extend(
+                    self.client
+                        .list_members(channel, &opts)
+                        .await?
+                        .data
+                        .iter()
+                        .map(|m| relation_entry(m.uuid.id(), &m.custom, &m.status, &m.kind)),
+                ),
+                _ => {}
+            }
+        }
+        let mut conflicts = Vec::new();
+        let merged = set
+            .into_iter()
+            .map(|mine| {
+                let (Some(b), Some(t)) = (
+                    base.iter().find(|b| b.id == mine.id),
+                    now.iter().find(|t| t.id == mine.id),
+                ) else {
+                    return mine; // new, or removed meanwhile: mine as it is
+                };
+                let (out, found) = crate::tui::edit::merge_relation(b, t, &mine);
+                conflicts.extend(
+                    found
+                        .into_iter()
+                        .map(|c| format!("{other} {} {c}", mine.id)),
+                );
+                out
+            })
+            .collect();
+        Ok(if conflicts.is_empty() || force {
+            Ok(merged)
+        } else {
+            Err(conflicts)
+        })
+    }
+
     /// Fails when the id is taken, so "new" never overwrites someone's record.
     async fn refuse_existing(&self, kind: EntityKind, id: &str) -> Result<(), crate::api::Error> {
         let found = match kind {
@@ -381,15 +460,7 @@ impl Worker {
                 related: None,
             },
         );
-        let entry = |id: &str,
-                     custom: &Maybe<Custom>,
-                     status: &Maybe<String>,
-                     kind: &Maybe<String>| RelationEntry {
-            id: id.to_string(),
-            custom: custom.clone(),
-            status: status.clone(),
-            kind: kind.clone(),
-        };
+        let entry = relation_entry;
         Ok(match kind {
             EntityKind::User => self
                 .client
@@ -408,5 +479,20 @@ impl Worker {
                 .map(|m| entry(m.uuid.id(), &m.custom, &m.status, &m.kind))
                 .collect(),
         })
+    }
+}
+
+/// A stored relation as an entry that sets it again.
+fn relation_entry(
+    id: &str,
+    custom: &Maybe<Custom>,
+    status: &Maybe<String>,
+    kind: &Maybe<String>,
+) -> RelationEntry {
+    RelationEntry {
+        id: id.to_string(),
+        custom: custom.clone(),
+        status: status.clone(),
+        kind: kind.clone(),
     }
 }

@@ -287,6 +287,93 @@ impl Merge {
     }
 }
 
+/// A relation's status, type and custom keys as one flat list of slots.
+fn relation_slots(e: &crate::api::RelationEntry) -> Vec<(String, Option<Value>)> {
+    let mut out = vec![
+        (
+            "status".to_string(),
+            e.status.as_ref().map(|s| Value::String(s.clone())),
+        ),
+        (
+            "type".to_string(),
+            e.kind.as_ref().map(|s| Value::String(s.clone())),
+        ),
+    ];
+    if let Some(c) = e.custom.as_ref() {
+        out.extend(
+            c.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (format!("custom.{k}"), Some(v.clone()))),
+        );
+    }
+    out
+}
+
+/// Three-way merge of one membership or member: what only they changed since `base`
+/// is kept, what only I changed is sent, and a key both changed to different values
+/// takes mine and is named in the returned list ("custom.role: theirs \"admin\",
+/// mine \"owner\"") so the user can be asked first.
+pub fn merge_relation(
+    base: &crate::api::RelationEntry,
+    theirs: &crate::api::RelationEntry,
+    mine: &crate::api::RelationEntry,
+) -> (crate::api::RelationEntry, Vec<String>) {
+    let (b, t, m) = (
+        relation_slots(base),
+        relation_slots(theirs),
+        relation_slots(mine),
+    );
+    let get = |v: &[(String, Option<Value>)], k: &str| {
+        v.iter().find(|(n, _)| n == k).and_then(|(_, x)| x.clone())
+    };
+    let mut names: Vec<String> = Vec::new();
+    for (k, _) in t.iter().chain(m.iter()).chain(b.iter()) {
+        if !names.contains(k) {
+            names.push(k.clone());
+        }
+    }
+    let mut conflicts = Vec::new();
+    let mut out = crate::api::RelationEntry::id(mine.id.clone());
+    let mut custom = Custom::new();
+    for k in names {
+        let (bv, tv, mv) = (get(&b, &k), get(&t, &k), get(&m, &k));
+        let value = match outcome(&bv, &tv, &mv) {
+            Outcome::Theirs => tv,
+            Outcome::Conflict(_) => {
+                conflicts.push(format!("{k}: theirs {}, mine {}", quoted(&tv), quoted(&mv)));
+                mv
+            }
+            _ => mv,
+        };
+        match (k.as_str(), value) {
+            ("status", v) => {
+                out.status = Maybe::present(v.and_then(|v| v.as_str().map(String::from)))
+            }
+            ("type", v) => out.kind = Maybe::present(v.and_then(|v| v.as_str().map(String::from))),
+            (key, Some(v)) => {
+                if let Some(ck) = key.strip_prefix("custom.") {
+                    custom.insert(ck.to_string(), v);
+                }
+            }
+            (_, None) => {}
+        }
+    }
+    let had_map = mine.custom.as_ref().is_some() || theirs.custom.as_ref().is_some();
+    out.custom = if custom.is_empty() && !had_map {
+        Maybe::Null
+    } else {
+        Maybe::Value(custom)
+    };
+    (out, conflicts)
+}
+
+fn quoted(v: &Option<Value>) -> String {
+    match v {
+        None => "(none)".into(),
+        Some(v) => v.to_string(),
+    }
+}
+
 /// A value as the conflict view shows it: strings bare, other JSON as JSON, none as `—`.
 pub fn show(v: &Option<Value>) -> String {
     match v {
@@ -441,6 +528,46 @@ mod tests {
             "custom not loaded: left alone"
         );
         assert_eq!(fields.name, Maybe::Value("New".into()));
+    }
+
+    fn rel(status: &str, custom: Value) -> crate::api::RelationEntry {
+        crate::api::RelationEntry {
+            id: "general".into(),
+            status: Maybe::Value(status.into()),
+            kind: Maybe::Null,
+            custom: match custom {
+                Value::Object(m) => Maybe::Value(m),
+                _ => Maybe::Null,
+            },
+        }
+    }
+
+    #[test]
+    fn a_relation_keeps_their_custom_key_and_my_status() {
+        let base = rel("active", json!({"role": "member", "n": 1}));
+        let theirs = rel("active", json!({"role": "member", "n": 2}));
+        let mine = rel("away", json!({"role": "member", "n": 1}));
+        let (out, conflicts) = merge_relation(&base, &theirs, &mine);
+        assert!(conflicts.is_empty());
+        assert_eq!(out.status, Maybe::Value("away".into()));
+        assert_eq!(
+            serde_json::to_value(&out.custom).unwrap_or_default(),
+            json!({"role": "member", "n": 2})
+        );
+    }
+
+    #[test]
+    fn a_relation_key_changed_by_both_is_named() {
+        let base = rel("active", json!({"role": "member"}));
+        let theirs = rel("active", json!({"role": "admin"}));
+        let mine = rel("active", json!({"role": "owner"}));
+        let (out, conflicts) = merge_relation(&base, &theirs, &mine);
+        assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+        assert!(conflicts[0].contains("custom.role"), "{conflicts:?}");
+        assert_eq!(
+            serde_json::to_value(&out.custom).unwrap_or_default(),
+            json!({"role": "owner"})
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod relations;
 mod remove;
 mod save;
 
-pub use merge::{show as show_value, Choice, Merge, Outcome, Slot};
+pub use merge::{merge_relation, show as show_value, Choice, Merge, Outcome, Slot};
 pub use model::*;
 
 use super::action::{Command, Entity, EntityKind, Failure, PageData, RequestId, Write, WriteDone};
@@ -158,6 +158,16 @@ impl App {
                     error: false,
                 });
             }
+            (Purpose::Relations { .. }, Ok(WriteDone::RelationConflicts(keys))) => {
+                if let Overlay::Relations(r) = &mut self.overlay {
+                    r.saving = false;
+                    r.force_next = true;
+                    r.error = Some(format!(
+                        "Someone changed these since you opened them: {}. Their other changes are kept; Ctrl-s again writes yours over these.",
+                        keys.join("; ")
+                    ));
+                }
+            }
             (Purpose::Relations { undo }, Ok(WriteDone::Relations(page))) => {
                 self.undo.push(undo);
                 self.apply_relations_page(page);
@@ -188,6 +198,8 @@ impl App {
                         }
                     }
                     WriteDone::Relations(page) => self.apply_relations_page(page),
+                    // Undo sends no merge base, so it never meets a conflict.
+                    WriteDone::RelationConflicts(_) => {}
                 }
             }
             (purpose, Err(f)) => {

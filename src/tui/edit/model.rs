@@ -114,6 +114,8 @@ impl UndoEntry {
                 source,
                 set,
                 delete,
+                base: Vec::new(),
+                force: false,
             },
         }
     }

@@ -41,6 +41,12 @@ impl App {
                 let (set, delete, undo_set, undo_delete) = editor.change();
                 editor.saving = true;
                 let source = editor.source.clone();
+                // The edited relations as loaded: the merge base.
+                let base: Vec<_> = undo_set
+                    .iter()
+                    .filter(|u| set.iter().any(|s| s.id == u.id))
+                    .cloned()
+                    .collect();
                 let undo = UndoEntry::Relations {
                     source: source.clone(),
                     set: undo_set,
@@ -51,6 +57,8 @@ impl App {
                         source,
                         set,
                         delete,
+                        base,
+                        force: editor.force_next,
                     },
                     Purpose::Relations { undo },
                     cmds,

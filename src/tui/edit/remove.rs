@@ -235,6 +235,8 @@ impl App {
                         source,
                         set: Vec::new(),
                         delete: ids,
+                        base: Vec::new(),
+                        force: false,
                     },
                     Purpose::Relations { undo },
                     cmds,
