@@ -328,6 +328,33 @@ impl Keymap {
 mod tests {
     use super::*;
 
+    /// The README's key table is the keymap's help, row for row, so it cannot drift.
+    #[test]
+    fn readme_key_table_matches_the_keymap() {
+        let readme = include_str!("../../README.md");
+        let rows: Vec<String> = Keymap::default_map()
+            .help_rows()
+            .iter()
+            .map(|(keys, desc)| {
+                let keys: Vec<String> = keys.split(' ').map(|k| format!("`{k}`")).collect();
+                format!("| {} | {desc} |", keys.join(" "))
+            })
+            .collect();
+        let missing: Vec<&String> = rows
+            .iter()
+            .filter(|r| !readme.contains(r.as_str()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "README.md lacks these key rows (copy them in):\n{}",
+            missing
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+
     fn ev(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
         KeyEvent::new(code, mods)
     }
