@@ -130,6 +130,9 @@ async fn tui(global: &appctx::cli::GlobalArgs, no_mouse: bool) -> Result<ExitCod
         keyset: settings.subscribe_key.value.clone(),
         backend: match settings.mode {
             Mode::Local { .. } => Backend::Local,
+            Mode::Remote if appctx::api::keyset::is_loopback_origin(&settings.origin.value) => {
+                Backend::LocalServer(settings.origin.value.clone())
+            }
             Mode::Remote => Backend::PubNub(settings.origin.value.clone()),
         },
         read_only: settings.read_only.value,

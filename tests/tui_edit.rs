@@ -441,7 +441,8 @@ async fn read_only_refuses_every_write_and_sends_nothing() {
         .toasts
         .iter()
         .filter(|t| t.text.contains("Read-only session (--read-only)"))
-        .count();
+        .map(|t| t.count)
+        .sum::<u32>();
     assert!(refusals >= 6, "{:?}", r.app.toasts);
     assert!(
         proxy.hits().iter().all(|h| h.method == "GET"),

@@ -83,3 +83,35 @@ mod tests {
         assert!(shown.contains("sub-c-1"));
     }
 }
+
+/// Whether `origin` names this machine (`localhost`, `127.0.0.0/8`, `::1`): then it is
+/// a local server such as `appctx serve`, not PubNub.
+pub fn is_loopback_origin(origin: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(origin) else {
+        return false;
+    };
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod loopback_tests {
+    use super::is_loopback_origin;
+
+    #[test]
+    fn loopback_origins_are_local() {
+        assert!(is_loopback_origin("http://127.0.0.1:8090"));
+        assert!(is_loopback_origin("http://127.1.2.3"));
+        assert!(is_loopback_origin("http://localhost:9000"));
+        assert!(is_loopback_origin("http://[::1]:8090"));
+        assert!(!is_loopback_origin("https://ps.pndsn.com"));
+        assert!(!is_loopback_origin("http://10.0.0.1"));
+        assert!(!is_loopback_origin("not a url"));
+    }
+}

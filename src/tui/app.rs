@@ -36,7 +36,10 @@ pub enum Focus {
 /// Local server or PubNub.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Backend {
+    /// The embedded server.
     Local,
+    /// A server on this machine (`appctx serve`), at this origin.
+    LocalServer(String),
     PubNub(String),
 }
 
@@ -80,9 +83,17 @@ pub struct Location {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Toast {
     pub text: String,
-    /// Errors stay until dismissed; others go with the next key.
+    /// Errors stay until dismissed (`x`); others go with the next key or after
+    /// [`TOAST_TICKS`].
     pub error: bool,
+    /// How many times this same message came (shown as "×N").
+    pub count: u32,
+    /// Ticks left before an info message goes.
+    pub ttl: u8,
 }
+
+/// How long an info message stays, in ticks of ≈100 ms.
+pub const TOAST_TICKS: u8 = 40;
 
 /// A dialog over the panes.
 #[derive(Clone, Debug)]
@@ -233,7 +244,7 @@ impl App {
 
     /// Whether the tick must run: a spinner, or a remote change still highlighted.
     pub fn needs_tick(&self) -> bool {
-        self.busy() || !self.flash.is_empty()
+        self.busy() || !self.flash.is_empty() || self.toasts.iter().any(|t| !t.error)
     }
 
     /// The layout of the panes at the current size.
@@ -251,6 +262,7 @@ impl App {
             Action::Tick => {
                 self.spinner = self.spinner.wrapping_add(1);
                 self.fade_flash();
+                self.age_toasts();
             }
             Action::LiveEvent(e) => self.on_live_event(e, &mut cmds),
             Action::LiveState(s) => self.on_live_state(s, &mut cmds),
@@ -588,18 +600,43 @@ impl App {
     }
 
     fn toast_error(&mut self, text: String) {
-        if !self.toasts.iter().any(|t| t.text == text) {
-            self.toasts.push(Toast { text, error: true });
-        }
+        self.notify(text, true);
     }
 
     fn toast(&mut self, text: String) {
-        self.toasts.push(Toast { text, error: false });
+        self.notify(text, false);
+    }
+
+    /// Shows a message. The same text again is one message with a count, moved to the
+    /// front, not another box.
+    pub(crate) fn notify(&mut self, text: impl Into<String>, error: bool) {
+        let text = text.into();
+        let count = match self.toasts.iter().position(|t| t.text == text) {
+            Some(i) => self.toasts.remove(i).count + 1,
+            None => 1,
+        };
+        self.toasts.push(Toast {
+            text,
+            error,
+            count,
+            ttl: TOAST_TICKS,
+        });
+    }
+
+    /// A tick: info messages age and go.
+    fn age_toasts(&mut self) {
+        self.toasts.retain_mut(|t| {
+            if t.error {
+                return true;
+            }
+            t.ttl = t.ttl.saturating_sub(1);
+            t.ttl > 0
+        });
     }
 
     // ----- keys -----
 
-    fn on_key(&mut self, key: KeyEvent, cmds: &mut Vec<Command>) {
+    pub(crate) fn on_key(&mut self, key: KeyEvent, cmds: &mut Vec<Command>) {
         if key.kind == KeyEventKind::Release {
             return;
         }
@@ -620,9 +657,10 @@ impl App {
             Overlay::Confirm(confirm) => self.on_confirm_key(key, confirm, cmds),
             Overlay::Conflict(conflict) => self.on_conflict_key(key, conflict, cmds),
             Overlay::Relations(editor) => self.on_relations_key(key, editor, cmds),
-            Overlay::Report { title, lines } => {
+            // Any key closes a report; a key that means something also does it.
+            Overlay::Report { .. } => {
                 if !matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) {
-                    self.overlay = Overlay::Report { title, lines };
+                    self.on_normal_key(key, cmds);
                 }
             }
         }

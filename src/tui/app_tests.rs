@@ -292,3 +292,46 @@ fn tabs_switch_with_keys() {
     key(&mut app, KeyCode::Tab);
     assert_eq!(app.tab, Tab::Users);
 }
+
+#[test]
+fn the_same_error_five_times_is_one_message_with_a_count() {
+    let (mut app, _) = App::new(
+        Keymap::default_map(),
+        Session {
+            read_only: true,
+            read_only_reason: "--read-only".into(),
+            ..session()
+        },
+        (120, 40),
+    );
+    for _ in 0..5 {
+        key(&mut app, KeyCode::Char('n'));
+    }
+    assert_eq!(app.toasts.len(), 1, "{:?}", app.toasts);
+    assert_eq!(app.toasts[0].count, 5);
+    assert!(app.toasts[0].error);
+}
+
+#[test]
+fn info_messages_expire_after_a_few_seconds_of_ticks() {
+    let (mut app, _) = loaded(10, 10);
+    key(&mut app, KeyCode::Char('y')); // "Copied id …"
+    assert_eq!(app.toasts.len(), 1);
+    assert!(app.needs_tick(), "the tick runs while a message is shown");
+    for _ in 0..super::app::TOAST_TICKS {
+        app.update(Action::Tick);
+    }
+    assert!(app.toasts.is_empty(), "{:?}", app.toasts);
+}
+
+#[test]
+fn a_report_does_not_swallow_the_next_key() {
+    let (mut app, _) = loaded(10, 10);
+    app.overlay = Overlay::Report {
+        title: "Bulk removal".into(),
+        lines: vec!["done".into()],
+    };
+    key(&mut app, KeyCode::Char('j'));
+    assert!(matches!(app.overlay, Overlay::None));
+    assert_eq!(app.users.selected_id(), Some("user-001"), "j moved");
+}

@@ -43,13 +43,20 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// Enters raw mode and the alternate screen; a panic restores the terminal before the
-/// panic message is printed.
+/// Enters raw mode and the alternate screen. A panic of the UI thread restores the
+/// terminal before its message is printed; a panic in a background task (a request)
+/// is written to the log instead, since the app goes on (the task's failure reaches
+/// the screen as an error message) and printing would tear the screen.
 pub fn enter(mouse: bool) -> io::Result<TerminalGuard> {
     let previous = std::panic::take_hook();
+    let ui_thread = std::thread::current().id();
     std::panic::set_hook(Box::new(move |info| {
-        restore(mouse);
-        previous(info);
+        if std::thread::current().id() == ui_thread {
+            restore(mouse);
+            previous(info);
+        } else {
+            tracing::error!("panic in a background task: {info}");
+        }
     }));
     enable_raw_mode()?;
     let guard = TerminalGuard { mouse };

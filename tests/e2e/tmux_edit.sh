@@ -28,6 +28,7 @@ echo valid >"$mode_file"
 
 start_tui "EDITOR='$tmp/editor.sh --wait'" "EDITOR_MODE='$mode_file'"
 wait_for "Users shown 100 of 265"
+wait_for "(local server 127.0.0.1:"          # appctx serve is not called PubNub
 
 # --- create with n and a typed custom value -----------------------------------------
 keys n

@@ -13,7 +13,7 @@ pub use merge::{merge_relation, show as show_value, Choice, Merge, Outcome, Slot
 pub use model::*;
 
 use super::action::{Command, Entity, EntityKind, Failure, PageData, RequestId, Write, WriteDone};
-use super::app::{App, Focus, Overlay, Relations, Toast};
+use super::app::{App, Focus, Overlay, Relations};
 use super::editor::EditTarget;
 
 impl App {
@@ -22,22 +22,22 @@ impl App {
         if !self.session.read_only {
             return false;
         }
-        self.toasts.push(Toast {
-            text: format!(
+        self.notify(
+            format!(
                 "Read-only session ({}): {what} refused, nothing was sent.",
                 self.session.read_only_reason
             ),
-            error: true,
-        });
+            true,
+        );
         true
     }
 
     pub(crate) fn refuse_busy(&mut self) -> bool {
         if self.pending_write.is_some() || self.bulk.is_some() {
-            self.toasts.push(Toast {
-                text: "A write is still in progress; try again when it has finished.".into(),
-                error: false,
-            });
+            self.notify(
+                "A write is still in progress; try again when it has finished.",
+                false,
+            );
             return true;
         }
         false
@@ -59,17 +59,11 @@ impl App {
             return;
         }
         let Some(entry) = self.undo.pop() else {
-            self.toasts.push(Toast {
-                text: "Nothing to undo.".into(),
-                error: false,
-            });
+            self.notify("Nothing to undo.", false);
             return;
         };
         let what = entry.describe();
-        self.toasts.push(Toast {
-            text: format!("Undoing {what}…"),
-            error: false,
-        });
+        self.notify(format!("Undoing {what}…"), false);
         self.send_write(entry.write(), Purpose::Undo { what }, cmds);
     }
 
@@ -100,10 +94,7 @@ impl App {
                     },
                 };
                 self.undo.push(undo);
-                self.toasts.push(Toast {
-                    text: format!("Saved {} (u undoes)", entity_label(&entity)),
-                    error: false,
-                });
+                self.notify(format!("Saved {} (u undoes)", entity_label(&entity)), false);
                 self.apply_saved(entity, cmds);
             }
             (Purpose::Save { .. }, Err(f)) if f.status == Some(412) => {
@@ -137,10 +128,7 @@ impl App {
                     editor.saving = false;
                     editor.server_error = Some(f.message);
                 } else {
-                    self.toasts.push(Toast {
-                        text: format!("Save failed: {}", f.message),
-                        error: true,
-                    });
+                    self.notify(format!("Save failed: {}", f.message), true);
                 }
             }
             (Purpose::Remove, Ok(WriteDone::Removed { entity, relations })) => {
@@ -153,10 +141,10 @@ impl App {
                 if let Some(id) = id {
                     self.after_remove(&id, entity, relations, cmds);
                 }
-                self.toasts.push(Toast {
-                    text: format!("Removed {label} ({n} relations at the time; u undoes)"),
-                    error: false,
-                });
+                self.notify(
+                    format!("Removed {label} ({n} relations at the time; u undoes)"),
+                    false,
+                );
             }
             (Purpose::Relations { .. }, Ok(WriteDone::RelationConflicts(keys))) => {
                 if let Overlay::Relations(r) = &mut self.overlay {
@@ -171,20 +159,14 @@ impl App {
             (Purpose::Relations { undo }, Ok(WriteDone::Relations(page))) => {
                 self.undo.push(undo);
                 self.apply_relations_page(page);
-                self.toasts.push(Toast {
-                    text: "Memberships updated (u undoes)".into(),
-                    error: false,
-                });
+                self.notify("Memberships updated (u undoes)", false);
                 if let Overlay::Relations(_) = self.overlay {
                     self.overlay = Overlay::None;
                 }
             }
             (Purpose::Undo { what }, Ok(done)) => {
                 self.toasts.retain(|t| t.error);
-                self.toasts.push(Toast {
-                    text: format!("Undid {what}"),
-                    error: false,
-                });
+                self.notify(format!("Undid {what}"), false);
                 match done {
                     WriteDone::Saved(entity) => {
                         self.note_own_etag(etag(&entity));
@@ -215,10 +197,7 @@ impl App {
                     Purpose::Remove => "Remove failed".to_string(),
                     _ => "Write failed".to_string(),
                 };
-                self.toasts.push(Toast {
-                    text: format!("{what}: {}", f.message),
-                    error: true,
-                });
+                self.notify(format!("{what}: {}", f.message), true);
             }
             (_, Ok(_)) => {}
         }

@@ -170,12 +170,13 @@ impl App {
             _ => None,
         };
         let Some(action) = chosen else {
-            if matches!(key.code, KeyCode::Esc | KeyCode::Char('n')) {
-                if let Some(back) = confirm.back {
-                    self.overlay = *back;
-                }
-            } else {
-                self.overlay = Overlay::Confirm(confirm);
+            // Not an answer: the question is dropped (nothing happens) and any other key
+            // then does what it does where the question was asked.
+            if let Some(back) = confirm.back {
+                self.overlay = *back;
+            }
+            if !matches!(key.code, KeyCode::Esc | KeyCode::Char('n')) {
+                self.on_key(key, cmds);
             }
             return;
         };

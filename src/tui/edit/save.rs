@@ -3,7 +3,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use crate::tui::action::{Command, Entity, Failure, Write};
-use crate::tui::app::{App, Focus, Overlay, Tab, Toast};
+use crate::tui::app::{App, Focus, Overlay, Tab};
 use crate::tui::editor::{EditTarget, Editor, EditorOutcome, Payload};
 use crate::tui::external::Edited;
 use crate::tui::keymap::Intent;
@@ -234,10 +234,10 @@ impl App {
                 self.overlay = Overlay::Editor(c.editor);
             }
             (KeyCode::Char('t'), _) => {
-                self.toasts.push(Toast {
-                    text: format!("Kept their version of {}", entity_label(&c.theirs)),
-                    error: false,
-                });
+                self.notify(
+                    format!("Kept their version of {}", entity_label(&c.theirs)),
+                    false,
+                );
                 self.apply_saved(c.theirs, cmds);
             }
             (KeyCode::Char('e') | KeyCode::Esc, _) => {

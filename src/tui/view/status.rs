@@ -49,6 +49,12 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     }
     let backend = match &app.session.backend {
         Backend::Local => "local server".to_string(),
+        Backend::LocalServer(origin) => format!(
+            "local server {}",
+            origin
+                .trim_start_matches("http://")
+                .trim_start_matches("https://")
+        ),
         Backend::PubNub(origin) => format!("PubNub {origin}"),
     };
     spans.push(Span::styled(
@@ -145,10 +151,15 @@ pub fn draw_toasts(frame: &mut Frame, app: &App, area: Rect) {
     let mut bottom = area.y + area.height.saturating_sub(1);
     let width = (area.width / 2).clamp(20, 70).min(area.width);
     for toast in app.toasts.iter().rev().take(4) {
-        let text = if toast.error {
-            format!("{}  (x dismisses)", toast.text)
+        let times = if toast.count > 1 {
+            format!(" (×{})", toast.count)
         } else {
-            toast.text.clone()
+            String::new()
+        };
+        let text = if toast.error {
+            format!("{}{times}  (x dismisses)", toast.text)
+        } else {
+            format!("{}{times}", toast.text)
         };
         let lines = (text.chars().count() as u16 / width.saturating_sub(2).max(1)) + 3;
         let h = lines.min(6);
