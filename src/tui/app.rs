@@ -654,7 +654,7 @@ impl App {
             Overlay::Filter(input) => self.on_filter_key(key, input, cmds),
             Overlay::Sort(picker) => self.on_sort_key(key, picker, cmds),
             Overlay::Editor(editor) => self.on_editor_key(key, editor, cmds),
-            Overlay::Confirm(confirm) => self.on_confirm_key(key, confirm, cmds),
+            Overlay::Confirm(confirm) => self.on_confirm_key(key, *confirm, cmds),
             Overlay::Conflict(conflict) => self.on_conflict_key(key, conflict, cmds),
             Overlay::Relations(editor) => self.on_relations_key(key, editor, cmds),
             // Any key closes a report; a key that means something also does it.

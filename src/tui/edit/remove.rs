@@ -158,7 +158,7 @@ impl App {
     pub(crate) fn on_confirm_key(
         &mut self,
         key: KeyEvent,
-        confirm: Box<Confirm>,
+        confirm: Confirm,
         cmds: &mut Vec<Command>,
     ) {
         let chosen = match key.code {
