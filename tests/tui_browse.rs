@@ -176,8 +176,17 @@ async fn local_search_and_help_screens() {
     runner.type_text("ABIGAIL");
     let shown = runner.app.users.visible.len();
     assert_eq!(shown, 3, "case-insensitive substring over loaded rows");
+    // The list holds part of the keyset: Enter asks the server.
     runner.key(KeyCode::Enter);
     assert!(runner.settle(WAIT).await);
+    let filter = runner.app.users.filter.clone().unwrap_or_default();
+    assert!(filter.contains("LIKE"), "{filter}");
+    assert!(runner.app.users.exhausted, "the server's answer is whole");
+    assert!(runner.app.users.rows.len() >= 3);
+    assert!(runner.app.users.rows.iter().all(|u| {
+        let text = format!("{} {:?} {:?}", u.user_id, u.name, u.email).to_lowercase();
+        text.contains("abigail")
+    }));
     runner.key(KeyCode::Char('?'));
     snapshot("help_120x40", &runner);
     runner.type_text("sort");

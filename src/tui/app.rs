@@ -118,6 +118,8 @@ pub enum Overlay {
     Conflict(Box<Conflict>),
     /// Adding, editing and removing memberships or members (`m`).
     Relations(Box<RelationEditor>),
+    /// The command line (`:`).
+    Command(super::command::CommandLine),
     /// The outcome of a bulk action.
     Report {
         title: String,
@@ -150,6 +152,8 @@ pub struct App {
     pub mouse: bool,
     /// Server filters used before, newest last.
     pub filter_history: Vec<String>,
+    /// Command lines run before, newest last.
+    pub command_history: Vec<String>,
     pub should_quit: bool,
     /// The next frame must repaint every cell (Ctrl-l): the loop clears it.
     pub redraw: bool,
@@ -198,6 +202,7 @@ impl App {
             spinner: 0,
             mouse: true,
             filter_history: Vec::new(),
+            command_history: Vec::new(),
             should_quit: false,
             redraw: false,
             pending_write: None,
@@ -591,6 +596,15 @@ impl App {
                 d.entity = Some(e);
                 d.error = None;
             }
+            Err(f) if f.status == Some(404) => {
+                let noun = match d.kind {
+                    EntityKind::User => "user",
+                    EntityKind::Channel => "channel",
+                };
+                let text = format!("No {noun} with id {}: n creates it", d.id);
+                d.error = Some(f);
+                self.toast_error(text);
+            }
             Err(f) => {
                 let text = format!("Loading {} failed: {}", d.id, f.message);
                 d.error = Some(f);
@@ -657,6 +671,7 @@ impl App {
             Overlay::Confirm(confirm) => self.on_confirm_key(key, *confirm, cmds),
             Overlay::Conflict(conflict) => self.on_conflict_key(key, conflict, cmds),
             Overlay::Relations(editor) => self.on_relations_key(key, editor, cmds),
+            Overlay::Command(line) => self.on_command_key(key, line, cmds),
             // Any key closes a report; a key that means something also does it.
             Overlay::Report { .. } => {
                 if !matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) {
@@ -666,7 +681,7 @@ impl App {
         }
     }
 
-    fn current_target(&self) -> Target {
+    pub(crate) fn current_target(&self) -> Target {
         match (self.focus, self.tab, &self.detail) {
             (
                 Focus::Detail,
@@ -818,6 +833,7 @@ impl App {
             Intent::Relations => self.start_relations(cmds),
             Intent::ToggleLive => self.toggle_live(cmds),
             Intent::Redraw => self.redraw = true,
+            Intent::Command => self.overlay = Overlay::Command(Default::default()),
         }
     }
 
@@ -848,7 +864,7 @@ impl App {
         self.toasts.clear();
     }
 
-    fn switch_tab(&mut self, tab: Tab, cmds: &mut Vec<Command>) {
+    pub(crate) fn switch_tab(&mut self, tab: Tab, cmds: &mut Vec<Command>) {
         if self.tab == tab {
             return;
         }
@@ -857,7 +873,7 @@ impl App {
         self.follow_selection(cmds);
     }
 
-    fn location(&self) -> Location {
+    pub(crate) fn location(&self) -> Location {
         Location {
             tab: self.tab,
             detail: self.detail.as_ref().map(|d| (d.kind, d.id.clone())),
@@ -892,7 +908,7 @@ impl App {
 
     /// Opens a user or channel: its tab, selected in the list when loaded, its detail
     /// fetched fresh, focus on its relations.
-    fn go_to(&mut self, kind: EntityKind, id: String, cmds: &mut Vec<Command>) {
+    pub(crate) fn go_to(&mut self, kind: EntityKind, id: String, cmds: &mut Vec<Command>) {
         self.tab = match kind {
             EntityKind::User => Tab::Users,
             EntityKind::Channel => Tab::Channels,

@@ -335,3 +335,93 @@ fn a_report_does_not_swallow_the_next_key() {
     assert!(matches!(app.overlay, Overlay::None));
     assert_eq!(app.users.selected_id(), Some("user-001"), "j moved");
 }
+
+#[test]
+fn the_command_line_opens_a_user_by_id_and_says_when_there_is_none() {
+    let (mut app, _) = loaded(100, 250);
+    key(&mut app, KeyCode::Char(':'));
+    assert!(matches!(app.overlay, Overlay::Command(_)));
+    typed(&mut app, "user someone-not-loaded");
+    let cmds = key(&mut app, KeyCode::Enter);
+    let req = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::FetchEntity {
+                req,
+                kind: EntityKind::User,
+                id,
+            } if id == "someone-not-loaded" => Some(*req),
+            _ => None,
+        })
+        .expect("the user is fetched");
+    assert_eq!(app.focus, Focus::Detail);
+    app.update(Action::EntityLoaded {
+        req,
+        result: Err(Failure {
+            status: Some(404),
+            message: "not found".into(),
+        }),
+    });
+    assert!(
+        app.toasts.iter().any(|t| t
+            .text
+            .contains("No user with id someone-not-loaded: n creates it")),
+        "{:?}",
+        app.toasts
+    );
+    key(&mut app, KeyCode::Char('n'));
+    let Overlay::Editor(e) = &app.overlay else {
+        panic!("n opens the editor: {:?}", app.overlay)
+    };
+    assert_eq!(e.id(), "someone-not-loaded", "the id is typed in");
+    // Esc goes back to where `:` was typed.
+    app.overlay = Overlay::None;
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.focus, Focus::List);
+}
+
+#[test]
+fn the_command_line_switches_lists_sets_filters_and_reports_errors() {
+    let (mut app, _) = loaded(100, 250);
+    key(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "channels");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.tab, Tab::Channels);
+    key(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "filter name ==");
+    key(&mut app, KeyCode::Enter);
+    let Overlay::Command(line) = &app.overlay else {
+        panic!("a bad filter keeps the command line open")
+    };
+    assert!(line.error.is_some());
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "bogus");
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(&app.overlay, Overlay::Command(l) if l.error.as_deref().is_some_and(|e| e.contains("no command")))
+    );
+}
+
+#[test]
+fn enter_in_a_search_of_a_partly_loaded_list_searches_the_server() {
+    let (mut app, _) = loaded(100, 250);
+    key(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "quartz");
+    assert!(app.users.visible.is_empty(), "nothing loaded matches");
+    let cmds = key(&mut app, KeyCode::Enter);
+    let filter = cmds.iter().find_map(|c| match c {
+        Command::FetchPage {
+            source: Source::Users,
+            query,
+            ..
+        } => query.filter.clone(),
+        _ => None,
+    });
+    let filter = filter.expect("the server is asked");
+    assert!(filter.contains(r#"name LIKE "*quartz*""#), "{filter}");
+    assert_eq!(
+        app.users.search, "",
+        "the local search is replaced by the server filter"
+    );
+}

@@ -44,6 +44,36 @@ impl App {
     pub(crate) fn on_search_key(&mut self, key: KeyEvent, cmds: &mut Vec<Command>) {
         match key.code {
             KeyCode::Enter => {
+                // The list holds only part of what the server has: the search goes
+                // there (as the list's server filter, which `f` shows and edits).
+                let partial = self.with_focused(|l| l.more_on_server()).unwrap_or(false);
+                let search = self.with_focused(|l| l.search_text()).unwrap_or_default();
+                let current = self.with_focused(|l| l.server_filter()).flatten();
+                if let Some(filter) = partial
+                    .then(|| {
+                        super::command::search_filter(
+                            self.current_target(),
+                            &search,
+                            current.as_deref(),
+                        )
+                    })
+                    .flatten()
+                {
+                    self.with_focused(|l| l.clear_search());
+                    if self
+                        .with_focused(|l| l.set_server_filter(Some(filter.clone())))
+                        .unwrap_or(false)
+                    {
+                        self.filter_history.retain(|h| h != &filter);
+                        self.filter_history.push(filter);
+                        self.reload_focused(cmds);
+                        self.notify(
+                            format!("Searching the server for '{}' (f edits the filter, Esc in f clears it)", search.trim()),
+                            false,
+                        );
+                    }
+                    return;
+                }
                 self.moved(cmds);
                 return;
             }

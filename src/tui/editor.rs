@@ -213,6 +213,19 @@ impl Editor {
         Editor::blank(EditTarget::NewChannel)
     }
 
+    /// A form creating a user or channel with this id typed in.
+    pub fn new_with_id(kind: EntityKind, id: &str) -> Editor {
+        let mut e = match kind {
+            EntityKind::User => Editor::new_user(),
+            EntityKind::Channel => Editor::new_channel(),
+        };
+        if let Some(f) = e.fields.iter_mut().find(|f| f.key == FieldKey::Id) {
+            f.input.insert(id);
+        }
+        e.baseline = e.snapshot();
+        e
+    }
+
     /// What the form edits.
     pub fn target(&self) -> &EditTarget {
         &self.target

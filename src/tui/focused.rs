@@ -15,9 +15,19 @@ pub trait FocusedList {
     fn selected_id_string(&self) -> Option<String>;
     fn selected_json(&self) -> Option<String>;
     fn toggle_marked(&mut self);
+    /// The local search text.
+    fn search_text(&self) -> String;
+    /// Whether the server has rows this list has not loaded.
+    fn more_on_server(&self) -> bool;
 }
 
 impl<T: RowData> FocusedList for ListState<T> {
+    fn search_text(&self) -> String {
+        self.search.clone()
+    }
+    fn more_on_server(&self) -> bool {
+        !self.exhausted && self.next.is_some()
+    }
     fn move_selection(&mut self, delta: isize) {
         self.move_by(delta);
     }

@@ -43,6 +43,7 @@ pub enum Intent {
     Relations,
     ToggleLive,
     Redraw,
+    Command,
 }
 
 /// Every intent with its config name and what the help screen says about it.
@@ -123,6 +124,11 @@ pub const INTENTS: &[(Intent, &str, &str)] = &[
         "turn live updates on or off (on again, it catches up)",
     ),
     (Intent::Redraw, "redraw", "redraw the whole screen"),
+    (
+        Intent::Command,
+        "command",
+        "command line: users, channels, user ID, channel ID, filter, sort, live, q",
+    ),
 ];
 
 /// A key and its modifiers, as bound.

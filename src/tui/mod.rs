@@ -4,6 +4,8 @@
 
 pub mod action;
 pub mod app;
+pub mod command;
+mod command_app;
 mod dialog_keys;
 pub mod edit;
 pub mod editor;

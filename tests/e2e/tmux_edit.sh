@@ -46,6 +46,24 @@ wait_eq '"E2E Person"' user_field "$id" name
 wait_eq '{"tier": "gold"}' user_field "$id" custom
 ok "n creates a user with a custom value"
 
+# --- :user ID opens any user; a missing one offers n with the id typed in ---------------
+keys :
+wait_for "Command (Enter runs"
+typed "user nobody-here"
+keys Enter
+wait_for "No user with id nobody-here: n creates it"
+keys n
+wait_for "New user"
+screen | grep -qF "nobody-here" || fail "the new-user form does not carry the id"
+keys Escape
+keys Escape                               # back to the list
+keys :
+typed "user $id"
+keys Enter
+wait_for "User $id"
+keys Escape
+ok ":user opens a user by id; a missing id offers to create it"
+
 # --- edit with e ---------------------------------------------------------------------
 select_user "$id"
 wait_for "User $id"

@@ -36,9 +36,15 @@ impl App {
         if self.refuse_read_only("creating") || self.refuse_busy() {
             return;
         }
-        let editor = match self.tab {
-            Tab::Users => Editor::new_user(),
-            Tab::Channels => Editor::new_channel(),
+        // On a record that was not found (opened by id), the form starts with its id.
+        let missing = self.detail.as_ref().and_then(|d| {
+            (self.focus == Focus::Detail && d.error.as_ref().is_some_and(|f| f.status == Some(404)))
+                .then(|| (d.kind, d.id.clone()))
+        });
+        let editor = match (missing, self.tab) {
+            (Some((kind, id)), _) => Editor::new_with_id(kind, &id),
+            (None, Tab::Users) => Editor::new_user(),
+            (None, Tab::Channels) => Editor::new_channel(),
         };
         self.overlay = Overlay::Editor(Box::new(editor));
     }

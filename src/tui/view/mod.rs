@@ -60,6 +60,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Overlay::None => {}
         Overlay::Search => overlay::draw_search(frame, app, area),
         Overlay::Filter(input) => overlay::draw_filter(frame, input, area),
+        Overlay::Command(line) => overlay::draw_command(frame, line, area),
         Overlay::Sort(picker) => overlay::draw_sort(frame, picker, area),
         Overlay::Help { query, scroll } => overlay::draw_help(frame, app, query, *scroll, area),
         Overlay::Log { scroll } => overlay::draw_log(frame, app, *scroll, area),

@@ -62,6 +62,45 @@ pub fn draw_search(frame: &mut Frame, app: &App, area: Rect) {
     );
 }
 
+/// The command line: what is typed, then the error or the commands.
+pub fn draw_command(frame: &mut Frame, line: &crate::tui::command::CommandLine, area: Rect) {
+    let rect = bottom_bar(area, 4);
+    let inner = popup(
+        frame,
+        rect,
+        "Command (Enter runs, Tab completes, ↑↓ history, Esc cancels)",
+    );
+    let width = inner.width as usize;
+    let text = line.input.text();
+    let cursor = line.input.cursor();
+    let skip = cursor.saturating_sub(width.saturating_sub(3));
+    let shown: String = text.chars().skip(skip).collect();
+    let col = cursor - skip;
+    let before: String = shown.chars().take(col).collect();
+    let after: String = shown.chars().skip(col).collect();
+    let mut lines = vec![Line::from(vec![
+        Span::styled(":", accent()),
+        Span::raw(truncate(&before, usize::MAX)),
+        Span::styled("▏", accent()),
+        Span::raw(truncate(&after, usize::MAX)),
+    ])];
+    lines.push(match &line.error {
+        Some(e) => Line::styled(truncate(e, width), error_style()),
+        None => Line::styled(
+            truncate(
+                &crate::tui::command::COMMANDS
+                    .iter()
+                    .map(|(c, _)| *c)
+                    .collect::<Vec<_>>()
+                    .join("  "),
+                width,
+            ),
+            dim(),
+        ),
+    });
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
 /// The server filter editor with the parse error under its column.
 pub fn draw_filter(frame: &mut Frame, input: &FilterInput, area: Rect) {
     let rect = bottom_bar(area, 6);

@@ -271,8 +271,14 @@ fn draw_table<T: RowData>(
     if list.visible.is_empty() {
         let text = if list.pending.is_some() {
             "Loading…".to_string()
+        } else if !list.rows.is_empty() && !list.exhausted && list.next.is_some() {
+            format!(
+                "No loaded row matches (the list holds {} of {}): Enter searches the server, Esc clears.",
+                list.rows.len(),
+                list.total.map_or("?".to_string(), |t| t.to_string())
+            )
         } else if !list.rows.is_empty() {
-            "No loaded row matches the search (Esc clears it).".to_string()
+            "No row matches the search (Esc clears it).".to_string()
         } else {
             empty_text.to_string()
         };

@@ -1,0 +1,128 @@
+//! How the app runs the command line: keys while it is open, and each command.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::action::{Command, EntityKind};
+use super::app::{App, Overlay, Tab};
+use super::command::{self, Cmd, CommandLine};
+
+impl App {
+    pub(crate) fn on_command_key(
+        &mut self,
+        key: KeyEvent,
+        mut line: CommandLine,
+        cmds: &mut Vec<Command>,
+    ) {
+        match key.code {
+            KeyCode::Esc => return,
+            KeyCode::Enter => {
+                let text = line.input.text().trim().to_string();
+                match command::parse(&text) {
+                    Ok(cmd) => {
+                        self.command_history.retain(|h| h != &text);
+                        self.command_history.push(text);
+                        if let Err(e) = self.run_command(cmd, cmds) {
+                            line.error = Some(e);
+                            self.overlay = Overlay::Command(line);
+                        }
+                    }
+                    Err(e) => {
+                        line.error = Some(e);
+                        self.overlay = Overlay::Command(line);
+                    }
+                }
+                return;
+            }
+            KeyCode::Tab => {
+                let users: Vec<&str> = self.users.rows.iter().map(|u| u.user_id.as_str()).collect();
+                let channels: Vec<&str> = self
+                    .channels
+                    .rows
+                    .iter()
+                    .map(|c| c.channel_id.as_str())
+                    .collect();
+                if let Some(done) = command::complete(line.input.text(), &users, &channels) {
+                    line.input = super::editor::LineInput::new(&done);
+                }
+            }
+            KeyCode::Up | KeyCode::Down => {
+                let n = self.command_history.len();
+                if n > 0 {
+                    let pos = match (line.history_pos, key.code) {
+                        (None, KeyCode::Up) => n - 1,
+                        (Some(p), KeyCode::Up) => p.saturating_sub(1),
+                        (Some(p), _) => (p + 1).min(n - 1),
+                        (None, _) => n - 1,
+                    };
+                    line.history_pos = Some(pos);
+                    line.input = super::editor::LineInput::new(&self.command_history[pos]);
+                }
+            }
+            _ => {
+                line.input.edit(key);
+                line.error = None;
+            }
+        }
+        self.overlay = Overlay::Command(line);
+    }
+
+    /// Carries out one command; an error stays on the command line.
+    fn run_command(&mut self, cmd: Cmd, cmds: &mut Vec<Command>) -> Result<(), String> {
+        match cmd {
+            Cmd::Users => self.switch_tab(Tab::Users, cmds),
+            Cmd::Channels => self.switch_tab(Tab::Channels, cmds),
+            Cmd::User(id) => self.open_by_id(EntityKind::User, id, cmds)?,
+            Cmd::Channel(id) => self.open_by_id(EntityKind::Channel, id, cmds)?,
+            Cmd::Filter(filter) => {
+                if let Some(f) = &filter {
+                    crate::filter::parse_for(f, self.current_target())
+                        .map_err(|e| format!("column {}: {}", e.column, e.message))?;
+                    self.filter_history.retain(|h| h != f);
+                    self.filter_history.push(f.clone());
+                }
+                if self
+                    .with_focused(|l| l.set_server_filter(filter))
+                    .unwrap_or(false)
+                {
+                    self.reload_focused(cmds);
+                }
+            }
+            Cmd::Sort(keys) => {
+                if self.with_focused(|l| l.set_sort(keys)).unwrap_or(false) {
+                    self.reload_focused(cmds);
+                }
+            }
+            Cmd::Live(on) => {
+                if on != self.live_on {
+                    self.toggle_live(cmds);
+                }
+            }
+            Cmd::Quit => {
+                self.should_quit = true;
+                cmds.push(Command::Quit);
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens a user or channel by id (loaded or not); the way back is `Esc`. A 404
+    /// says so and offers to create it (see `on_entity`).
+    fn open_by_id(
+        &mut self,
+        kind: EntityKind,
+        id: String,
+        cmds: &mut Vec<Command>,
+    ) -> Result<(), String> {
+        let checked = match kind {
+            EntityKind::User => crate::server::body::check_user_id(&id, "id", false),
+            EntityKind::Channel => crate::server::body::check_channel_id(&id, "id", false),
+        };
+        checked.map_err(|e| match e.details.first() {
+            Some(d) => d.message.clone(),
+            None => e.message,
+        })?;
+        self.history.push(self.location());
+        self.go_to(kind, id, cmds);
+        Ok(())
+    }
+}
