@@ -119,7 +119,7 @@ pub enum Overlay {
     /// Adding, editing and removing memberships or members (`m`).
     Relations(Box<RelationEditor>),
     /// The command line (`:`).
-    Command(super::command::CommandLine),
+    Command(Box<super::command::CommandLine>),
     /// The outcome of a bulk action.
     Report {
         title: String,
@@ -671,7 +671,7 @@ impl App {
             Overlay::Confirm(confirm) => self.on_confirm_key(key, *confirm, cmds),
             Overlay::Conflict(conflict) => self.on_conflict_key(key, conflict, cmds),
             Overlay::Relations(editor) => self.on_relations_key(key, editor, cmds),
-            Overlay::Command(line) => self.on_command_key(key, line, cmds),
+            Overlay::Command(line) => self.on_command_key(key, *line, cmds),
             // Any key closes a report; a key that means something also does it.
             Overlay::Report { .. } => {
                 if !matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) {
@@ -833,7 +833,7 @@ impl App {
             Intent::Relations => self.start_relations(cmds),
             Intent::ToggleLive => self.toggle_live(cmds),
             Intent::Redraw => self.redraw = true,
-            Intent::Command => self.overlay = Overlay::Command(Default::default()),
+            Intent::Command => self.overlay = Overlay::Command(Box::default()),
         }
     }
 

@@ -23,12 +23,12 @@ impl App {
                         self.command_history.push(text);
                         if let Err(e) = self.run_command(cmd, cmds) {
                             line.error = Some(e);
-                            self.overlay = Overlay::Command(line);
+                            self.overlay = Overlay::Command(Box::new(line));
                         }
                     }
                     Err(e) => {
                         line.error = Some(e);
-                        self.overlay = Overlay::Command(line);
+                        self.overlay = Overlay::Command(Box::new(line));
                     }
                 }
                 return;
@@ -63,7 +63,7 @@ impl App {
                 line.error = None;
             }
         }
-        self.overlay = Overlay::Command(line);
+        self.overlay = Overlay::Command(Box::new(line));
     }
 
     /// Carries out one command; an error stays on the command line.
