@@ -46,6 +46,11 @@ impl ApiError {
         Self::detail(INVALID_PARAMS, location, "path", message)
     }
 
+    /// A 400 about a request header.
+    pub fn header(location: &str, message: impl Into<String>) -> Self {
+        Self::detail(INVALID_PARAMS, location, "header", message)
+    }
+
     fn detail(top: &str, location: &str, kind: &str, message: impl Into<String>) -> Self {
         ApiError {
             status: StatusCode::BAD_REQUEST,

@@ -10,6 +10,7 @@
 pub mod body;
 pub mod error;
 pub mod events;
+pub mod guard;
 pub mod model;
 pub mod params;
 pub mod render;
@@ -127,13 +128,15 @@ pub async fn start_with_events(
         source,
     })?;
     let state = Arc::new(AppState { store });
-    let mut app = routes::router(state);
+    let mut app =
+        routes::router(state).layer(axum::extract::DefaultBodyLimit::max(guard::MAX_BODY_BYTES));
     if let Some(keys) = config.signing.clone() {
         app = app.layer(middleware::from_fn_with_state(
             Arc::new(keys),
             signing::verify,
         ));
     }
+    app = app.layer(middleware::from_fn(guard::check));
     if config.log_requests {
         app = app.layer(middleware::from_fn(log_request));
     }

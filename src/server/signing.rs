@@ -11,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
+use super::guard::{MAX_BODY_BYTES, TOO_LARGE};
 use super::params::Query;
 use crate::api::signature::{canonical_query, sign_v2};
 
@@ -43,17 +44,22 @@ fn forbidden(location: &str, message: impl Into<String>) -> Response {
 /// The middleware.
 pub async fn verify(State(keys): State<Arc<Keys>>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, 4 << 20).await {
+    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
         Err(_) => {
-            return ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Request payload is too large.",
-            )
-            .into_response()
+            let mut e = ApiError::body(
+                "body",
+                format!("A request body may be at most {MAX_BODY_BYTES} bytes."),
+            );
+            e.status = StatusCode::PAYLOAD_TOO_LARGE;
+            e.message = TOO_LARGE.to_string();
+            return e.into_response();
         }
     };
-    let query = Query::parse(parts.uri.query());
+    let query = match Query::parse(parts.uri.query()) {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
+    };
     let Some(signature) = query.get("signature") else {
         return forbidden(
             "signature",

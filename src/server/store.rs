@@ -13,8 +13,10 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use super::error::ApiError;
 use super::events::{Change, EventHub};
 use super::model::{now_micros, sort_key, Kind, ObjectRow, RelationRow};
-use super::params::ListParams;
+use super::params::{Include, ListParams};
+use super::render;
 use super::sql::{compile, decode_pattern};
+use crate::api::rules::MAX_RECORD_BYTES;
 use crate::api::types::Custom;
 use crate::filter::Target;
 
@@ -355,6 +357,9 @@ impl Store {
                     });
                 }
             }
+            // Checked here, inside the write, so two racing PATCHes that each fit
+            // cannot add up to a record over the limit.
+            check_object_size(kind, &row)?;
             row.updated = next_updated(base.updated);
             row.etag = row.compute_etag(kind);
             upsert_object(&tx, sub, kind, &row)?;
@@ -591,6 +596,30 @@ impl Store {
             Ok(result)
         })
     }
+}
+
+/// A user or channel as stored must fit in [`MAX_RECORD_BYTES`] as JSON (with every
+/// field included).
+fn check_object_size(kind: Kind, row: &ObjectRow) -> Result<(), ApiError> {
+    let all = Include {
+        custom: true,
+        status: true,
+        kind: true,
+        ..Default::default()
+    };
+    let size = serde_json::to_vec(&render::object(kind, row, &all))
+        .map(|v| v.len())
+        .unwrap_or(0);
+    if size > MAX_RECORD_BYTES {
+        return Err(ApiError::body(
+            "body",
+            format!(
+                "The {} would be {size} bytes; a record may be at most {MAX_RECORD_BYTES} bytes.",
+                kind.noun().to_lowercase()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn get_object(

@@ -94,7 +94,7 @@ pub async fn subscribe(
     Path((sub, channels, _callback)): Path<(String, String, String)>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    let q = Query::parse(q.as_deref());
+    let q = Query::parse(q.as_deref())?;
     let since = requested_timetoken(&q)?;
     let channels = channel_list(&channels);
     let has_groups = q.get("channel-group").is_some_and(|g| !g.is_empty());
@@ -158,7 +158,7 @@ mod tests {
 
     #[test]
     fn timetoken_forms() {
-        let q = |s: &str| Query::parse(Some(s));
+        let q = |s: &str| Query::parse(Some(s)).unwrap();
         assert_eq!(requested_timetoken(&q("uuid=a")).unwrap(), None);
         assert_eq!(requested_timetoken(&q("tt=0&tr=1")).unwrap(), None);
         assert_eq!(

@@ -1,0 +1,172 @@
+//! The local server under hostile or careless clients: every rejection in PubNub's
+//! error envelope, limits checked where they cannot be raced, no request able to hold
+//! the server, one process per database, and signatures that cannot be replayed
+//! elsewhere.
+
+mod common;
+
+use common::TestServer;
+use reqwest::header::{HeaderValue, IF_MATCH};
+use serde_json::{json, Value};
+
+/// Sends a request and returns the status and the body, which must be PubNub's error
+/// envelope or a JSON answer.
+async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
+    let res = req.send().await.expect("server answers");
+    let status = res.status().as_u16();
+    let ctype = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let text = res.text().await.expect("body");
+    let body = serde_json::from_str(&text)
+        .unwrap_or_else(|_| panic!("{status} {ctype}: not JSON: {text:.200}"));
+    (status, body)
+}
+
+/// Checks `body` is the error envelope for `status` and returns its first detail.
+fn envelope(status: u16, body: &Value) -> Value {
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(body["error"]["source"], "objects", "{body}");
+    assert!(body["error"]["message"].is_string(), "{body}");
+    body["error"]["details"][0].clone()
+}
+
+fn objects(server: &TestServer, sub: &str) -> String {
+    format!("{}/v2/objects/{sub}", server.origin())
+}
+
+#[tokio::test]
+async fn invalid_utf8_in_the_path_or_query_is_a_400_envelope() {
+    let server = TestServer::start().await;
+    let http = reqwest::Client::new();
+    let base = objects(&server, "utf8");
+    let (s, b) = send(http.get(format!("{base}/uuids/%FF%FE"))).await;
+    assert_eq!(s, 400);
+    assert_eq!(envelope(400, &b)["locationType"], "path");
+    // Lossy decoding would look for a name equal to U+FFFD and answer 200.
+    let (s, b) = send(http.get(format!("{base}/uuids?filter=name%20%3D%3D%20%27%FF%27"))).await;
+    assert_eq!(s, 400, "{b}");
+    assert_eq!(envelope(400, &b)["location"], "filter");
+    let (s, b) = send(
+        http.patch(format!("{base}/uuids/u1?include=custom&x=%C3"))
+            .body(r#"{"name":"A"}"#),
+    )
+    .await;
+    assert_eq!(s, 400, "{b}");
+    assert_eq!(envelope(400, &b)["locationType"], "query");
+    let (s, _) = send(http.get(format!("{base}/uuids/u1"))).await;
+    assert_eq!(s, 404, "nothing was written");
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_a_413_envelope() {
+    let server = TestServer::start().await;
+    let http = reqwest::Client::new();
+    let big = format!(r#"{{"name":"{}"}}"#, "x".repeat(5 << 20));
+    let (s, b) = send(
+        http.patch(format!("{}/uuids/u1", objects(&server, "big")))
+            .header("content-type", "application/json")
+            .body(big),
+    )
+    .await;
+    assert_eq!(s, 413);
+    assert_eq!(envelope(413, &b)["locationType"], "body");
+}
+
+#[tokio::test]
+async fn long_filters_and_repeated_sort_keys_are_400_envelopes() {
+    let server = TestServer::start().await;
+    let http = reqwest::Client::new();
+    let base = objects(&server, "sizes");
+    // The longest query the HTTP layer reads whole (its URI limit is 64 KiB).
+    let filter = format!("name == '{}'", "a".repeat(60_000));
+    let (s, b) = send(
+        http.get(format!("{base}/uuids"))
+            .query(&[("filter", &filter)]),
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert_eq!(envelope(400, &b)["location"], "filter");
+    // More sort keys than there are fields: each field may come once.
+    let sort = vec!["name"; 1001].join(",");
+    let (s, b) = send(http.get(format!("{base}/uuids")).query(&[("sort", &sort)])).await;
+    assert_eq!(s, 400, "{b}");
+    assert_eq!(envelope(400, &b)["location"], "sort");
+    let (s, _) = send(http.get(format!("{base}/uuids?sort=name:desc&sort=id,updated"))).await;
+    assert_eq!(s, 200);
+}
+
+#[tokio::test]
+async fn subscribe_keys_are_checked_on_every_route() {
+    let server = TestServer::start().await;
+    let http = reqwest::Client::new();
+    let origin = server.origin();
+    let long = "k".repeat(93);
+    for path in [
+        format!("/v2/objects/{long}/uuids"),
+        "/v2/objects/a%20b/uuids/u1".to_string(),
+        "/v2/objects/%C3%A9/channels".to_string(),
+        format!("/v2/subscribe/{long}/ch/0"),
+        "/v2/presence/sub-key/a%2Fb/channel/ch/heartbeat".to_string(),
+    ] {
+        let (s, b) = send(http.get(format!("{origin}{path}"))).await;
+        assert_eq!(s, 400, "{path}: {b}");
+        assert_eq!(envelope(400, &b)["location"], "subKey", "{path}");
+    }
+    let (s, _) = send(http.get(format!(
+        "{origin}/v2/objects/sub-c-0123abcd-ef01-2345-6789-abcdef012345/uuids"
+    )))
+    .await;
+    assert_eq!(s, 200);
+}
+
+#[tokio::test]
+async fn a_non_ascii_if_match_is_a_400_and_writes_nothing() {
+    let server = TestServer::start().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/uuids/u1", objects(&server, "ifm"));
+    let (s, first) = send(http.patch(&url).body(r#"{"name":"Ann"}"#)).await;
+    assert_eq!(s, 200);
+    let tag = HeaderValue::from_bytes(b"\xe9tag").expect("obs-text is a valid header value");
+    let (s, b) = send(
+        http.patch(&url)
+            .header(IF_MATCH, tag)
+            .body(r#"{"name":"Bob"}"#),
+    )
+    .await;
+    assert_eq!(s, 400, "{b}");
+    let detail = envelope(400, &b);
+    assert_eq!(
+        (detail["location"].as_str(), detail["locationType"].as_str()),
+        (Some("If-Match"), Some("header"))
+    );
+    let (_, now) = send(http.get(&url)).await;
+    assert_eq!(now["data"]["name"], "Ann");
+    assert_eq!(now["data"]["eTag"], first["data"]["eTag"]);
+}
+
+// Several worker threads, as `appctx serve` has, so the two PATCHes really overlap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_patches_cannot_store_a_record_over_the_limit() {
+    let server = TestServer::start().await;
+    let http = reqwest::Client::new();
+    let base = objects(&server, "race");
+    // Each half fits alone (20 KB); both together do not (40 KB > 32 KiB).
+    let name = json!({ "name": "n".repeat(20_000) }).to_string();
+    let custom = json!({ "custom": { "blob": "c".repeat(20_000) } }).to_string();
+    for round in 0..40 {
+        let url = format!("{base}/uuids/r{round}");
+        let a = send(http.patch(&url).body(name.clone()));
+        let b = send(http.patch(&url).body(custom.clone()));
+        let ((sa, _), (sb, _)) = tokio::join!(a, b);
+        let mut statuses = [sa, sb];
+        statuses.sort();
+        assert_eq!(statuses, [200, 400], "round {round}: exactly one fits");
+        let (_, got) = send(http.get(format!("{url}?include=custom"))).await;
+        let size = got["data"].to_string().len();
+        assert!(size <= 32 * 1024, "round {round}: stored {size} bytes");
+    }
+}
