@@ -5,6 +5,14 @@
 
 mod common;
 
+use std::time::{Duration, Instant};
+
+use appctx::api::signature::encode;
+use appctx::api::types::Custom;
+use appctx::server::events::EventConfig;
+use appctx::server::model::{Kind, ObjectRow};
+use appctx::server::store::Store;
+use appctx::server::{self, Limits, RunningServer, ServerConfig};
 use common::TestServer;
 use reqwest::header::{HeaderValue, IF_MATCH};
 use serde_json::{json, Value};
@@ -32,6 +40,15 @@ fn envelope(status: u16, body: &Value) -> Value {
     assert_eq!(body["error"]["source"], "objects", "{body}");
     assert!(body["error"]["message"].is_string(), "{body}");
     body["error"]["details"][0].clone()
+}
+
+/// `?k=v&…`, encoded as PubNub clients do (a space is `%20`, never `+`).
+fn query(pairs: &[(&str, &str)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect();
+    format!("?{}", parts.join("&"))
 }
 
 fn objects(server: &TestServer, sub: &str) -> String {
@@ -83,16 +100,12 @@ async fn long_filters_and_repeated_sort_keys_are_400_envelopes() {
     let base = objects(&server, "sizes");
     // The longest query the HTTP layer reads whole (its URI limit is 64 KiB).
     let filter = format!("name == '{}'", "a".repeat(60_000));
-    let (s, b) = send(
-        http.get(format!("{base}/uuids"))
-            .query(&[("filter", &filter)]),
-    )
-    .await;
+    let (s, b) = send(http.get(format!("{base}/uuids{}", query(&[("filter", &filter)])))).await;
     assert_eq!(s, 400);
     assert_eq!(envelope(400, &b)["location"], "filter");
     // More sort keys than there are fields: each field may come once.
     let sort = vec!["name"; 1001].join(",");
-    let (s, b) = send(http.get(format!("{base}/uuids")).query(&[("sort", &sort)])).await;
+    let (s, b) = send(http.get(format!("{base}/uuids{}", query(&[("sort", &sort)])))).await;
     assert_eq!(s, 400, "{b}");
     assert_eq!(envelope(400, &b)["location"], "sort");
     let (s, _) = send(http.get(format!("{base}/uuids?sort=name:desc&sort=id,updated"))).await;
@@ -168,5 +181,146 @@ async fn racing_patches_cannot_store_a_record_over_the_limit() {
         let (_, got) = send(http.get(format!("{url}?include=custom"))).await;
         let size = got["data"].to_string().len();
         assert!(size <= 32 * 1024, "round {round}: stored {size} bytes");
+    }
+}
+
+/// A server whose keyset `slow` holds `n` users with a 1 KB custom value each, loaded
+/// straight into the database before it starts.
+async fn seeded(n: usize, limits: Limits) -> (RunningServer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("seeded.db");
+    {
+        let store = Store::open(&db, false).expect("store");
+        let rows: Vec<(Kind, ObjectRow)> = (0..n)
+            .map(|i| {
+                let mut custom = Custom::new();
+                custom.insert("blob".into(), json!(format!("{i:06}{}", "a".repeat(1000))));
+                let row = ObjectRow {
+                    id: format!("u{i:06}"),
+                    name: Some(format!("User {i}")),
+                    custom: Some(custom),
+                    updated: 1_700_000_000_000_000,
+                    etag: "e".into(),
+                    ..Default::default()
+                };
+                (Kind::User, row)
+            })
+            .collect();
+        store.bulk_load("slow", &rows, &[]).expect("load");
+    }
+    let config = ServerConfig {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        db,
+        empty: true,
+        referential_integrity: false,
+        signing: None,
+        log_requests: false,
+    };
+    let server = server::start_with(config, EventConfig::default(), limits)
+        .await
+        .expect("server starts");
+    (server, dir)
+}
+
+/// 140 LIKE comparisons on a custom field: every row is parsed 140 times.
+fn slow_filter() -> String {
+    (0..140)
+        .map(|i| format!("custom.blob LIKE '*q{i}*'"))
+        .collect::<Vec<_>>()
+        .join(" || ")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_filter_is_stopped_by_the_query_budget_with_a_503() {
+    let limits = Limits {
+        query_budget: Duration::from_millis(200),
+    };
+    let (server, _dir) = seeded(20_000, limits).await;
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    let (s, b) = send(http.get(format!(
+        "{}/v2/objects/slow/uuids{}",
+        server.origin(),
+        query(&[("filter", &slow_filter()), ("count", "true")])
+    )))
+    .await;
+    assert_eq!(s, 503, "{b}");
+    envelope(503, &b);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    // A filter with too many comparisons is refused before it runs.
+    let many = vec!["name == 'x'"; 201].join(" || ");
+    let (s, b) = send(http.get(format!(
+        "{}/v2/objects/slow/uuids{}",
+        server.origin(),
+        query(&[("filter", &many)])
+    )))
+    .await;
+    assert_eq!(s, 400, "{b}");
+    assert_eq!(envelope(400, &b)["location"], "filter");
+}
+
+/// `GET /time/0` over a plain socket from its own OS thread, so the measurement does
+/// not depend on the (possibly stalled) tokio runtime: how long the answer took.
+fn probe_time(addr: std::net::SocketAddr) -> Duration {
+    use std::io::{Read, Write};
+    let started = Instant::now();
+    let mut conn = std::net::TcpStream::connect(addr).expect("connect");
+    conn.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    conn.write_all(b"GET /time/0 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .expect("send");
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).expect("answer");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    started.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_answers_while_slow_lists_and_gets_run() {
+    let limits = Limits {
+        query_budget: Duration::from_secs(4),
+    };
+    let (server, _dir) = seeded(20_000, limits).await;
+    let http = reqwest::Client::new();
+    let origin = server.origin();
+    let mut busy = Vec::new();
+    // More slow lists than reader connections, then GETs queued behind them.
+    for _ in 0..6 {
+        let req = http.get(format!(
+            "{origin}/v2/objects/slow/uuids{}",
+            query(&[("filter", &slow_filter())])
+        ));
+        busy.push(tokio::spawn(
+            async move { req.send().await.map(|r| r.status()) },
+        ));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for i in 0..6 {
+        let req = http.get(format!("{origin}/v2/objects/slow/uuids/u{i:06}"));
+        busy.push(tokio::spawn(
+            async move { req.send().await.map(|r| r.status()) },
+        ));
+    }
+    let addr = server.addr;
+    let probes = std::thread::spawn(move || {
+        (0..3)
+            .map(|_| {
+                std::thread::sleep(Duration::from_millis(300));
+                probe_time(addr)
+            })
+            .collect::<Vec<_>>()
+    })
+    .join()
+    .expect("probe thread");
+    for took in probes {
+        assert!(took < Duration::from_millis(500), "/time/0 took {took:?}");
+    }
+    for task in busy {
+        let status = task.await.expect("task").expect("answered");
+        assert!([200, 503].contains(&status.as_u16()), "{status}");
     }
 }

@@ -91,8 +91,16 @@ impl ApiError {
     }
 }
 
+/// PubNub's text for a request that ran out of time (spec §9).
+pub const TOO_SLOW: &str =
+    "The server took longer to respond than the maximum allowed processing time.";
+
 impl From<rusqlite::Error> for ApiError {
     fn from(e: rusqlite::Error) -> Self {
+        // Only the store's query budget interrupts a statement.
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted) {
+            return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, TOO_SLOW);
+        }
         ApiError::internal(e)
     }
 }

@@ -53,6 +53,22 @@ pub struct ServerConfig {
     pub log_requests: bool,
 }
 
+/// What one client may cost the server, and who may talk to it.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Longest a list query (filter, sort, count) may run before it is stopped and
+    /// answered with a 503.
+    pub query_budget: std::time::Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            query_budget: store::DEFAULT_QUERY_BUDGET,
+        }
+    }
+}
+
 /// A server running in this process.
 pub struct RunningServer {
     /// The address it listens on.
@@ -107,15 +123,25 @@ pub async fn start_with_events(
     config: ServerConfig,
     events: EventConfig,
 ) -> Result<RunningServer, StartError> {
+    start_with(config, events, Limits::default()).await
+}
+
+/// [`start`], with the event settings of `events` and the resource bounds of `limits`.
+pub async fn start_with(
+    config: ServerConfig,
+    events: EventConfig,
+    limits: Limits,
+) -> Result<RunningServer, StartError> {
     if let Some(dir) = config.db.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
     let hub = Arc::new(EventHub::new(events));
-    let store = Store::open_with_events(&config.db, config.referential_integrity, hub.clone())
+    let mut store = Store::open_with_events(&config.db, config.referential_integrity, hub.clone())
         .map_err(|source| StartError::Database {
             path: config.db.clone(),
             source,
         })?;
+    store.set_query_budget(limits.query_budget);
     seed::initialise(&store, config.empty).map_err(|e| StartError::Seed(e.to_string()))?;
     let listener = TcpListener::bind(config.listen)
         .await

@@ -142,6 +142,19 @@ pub struct ListParams {
 /// Default and maximum page size.
 pub const MAX_LIMIT: u64 = 100;
 
+/// Most comparisons (`==`, `LIKE`, …) in one filter: each costs a pass over every
+/// candidate row (the query budget bounds the rest).
+pub const MAX_FILTER_TERMS: usize = 200;
+
+/// The comparisons in a filter.
+fn terms(e: &Expr) -> usize {
+    match e {
+        Expr::Or(items) | Expr::And(items) => items.iter().map(terms).sum(),
+        Expr::Not(inner) => terms(inner),
+        Expr::Compare { .. } | Expr::Like { .. } => 1,
+    }
+}
+
 impl ListParams {
     /// Parses the list parameters of a request for `target`.
     pub fn parse(q: &Query, target: Target) -> Result<ListParams, ApiError> {
@@ -194,6 +207,12 @@ impl ListParams {
                     .map_err(|e| ApiError::query("filter", format!("Invalid filter: {e}.")))?,
             ),
         };
+        if let Some(n) = filter.as_ref().map(terms).filter(|n| *n > MAX_FILTER_TERMS) {
+            return Err(ApiError::query(
+                "filter",
+                format!("Invalid filter: {n} comparisons; at most {MAX_FILTER_TERMS} are allowed."),
+            ));
+        }
         Ok(ListParams {
             limit,
             offset,

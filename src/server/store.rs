@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value as SqlValue;
@@ -142,7 +143,14 @@ pub struct Store {
     pub referential_integrity: bool,
     /// Where the events of committed writes go (spec §12).
     events: Arc<EventHub>,
+    /// Longest a query that reads a list may run before SQLite interrupts it (503).
+    query_budget: Duration,
 }
+
+/// How long a list query may run by default (see [`Store::set_query_budget`]).
+pub const DEFAULT_QUERY_BUDGET: Duration = Duration::from_secs(5);
+/// SQLite virtual-machine steps between two looks at the clock.
+const PROGRESS_STEPS: std::os::raw::c_int = 10_000;
 
 fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
@@ -261,7 +269,28 @@ impl Store {
             next_reader: AtomicUsize::new(0),
             referential_integrity,
             events,
+            query_budget: DEFAULT_QUERY_BUDGET,
         })
+    }
+
+    /// Sets how long a list (with its filter and sort) may run; past it SQLite stops
+    /// the query and the answer is a 503, so no filter can hold a connection for
+    /// minutes.
+    pub fn set_query_budget(&mut self, budget: Duration) {
+        self.query_budget = budget;
+    }
+
+    /// Runs `f` on `c` with the query budget armed.
+    fn budgeted<T>(
+        &self,
+        c: &Connection,
+        f: impl FnOnce() -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let deadline = Instant::now() + self.query_budget;
+        c.progress_handler(PROGRESS_STEPS, Some(move || Instant::now() >= deadline));
+        let result = f();
+        c.progress_handler(PROGRESS_STEPS, None::<fn() -> bool>);
+        result
     }
 
     /// The event hub the writes publish to.
@@ -459,7 +488,7 @@ impl Store {
             args.extend(cond.params);
         }
         let order = order_by(p, false, "o.id_k, o.id");
-        self.read(|c| {
+        self.read(|c| self.budgeted(c, || {
             let sql = format!(
                 "SELECT {OBJECT_COLS} FROM objects o WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
             );
@@ -480,7 +509,7 @@ impl Store {
                 None
             };
             Ok((rows, total))
-        })
+        }))
     }
 
     /// A page of a user's memberships or a channel's members, with the metadata of the
@@ -492,7 +521,7 @@ impl Store {
         id: &str,
         p: &ListParams,
     ) -> Result<(Vec<RelationWithObject>, Option<u64>), ApiError> {
-        self.read(|c| list_relations(c, sub, view, id, p))
+        self.read(|c| self.budgeted(c, || list_relations(c, sub, view, id, p)))
     }
 
     /// Applies a membership/member PATCH atomically (deletes, then upserts) and returns
@@ -590,7 +619,9 @@ impl Store {
                 upsert_relation(&tx, sub, &row)?;
                 changes.push(Change::membership_set(&row, entry));
             }
-            let result = list_relations(&tx, sub, view, id, p)?;
+            // The answer lists the relations with the request's filter: budgeted like
+            // a read, so a slow filter cannot hold the writer.
+            let result = self.budgeted(&tx, || list_relations(&tx, sub, view, id, p))?;
             tx.commit()?;
             self.events.publish(sub, changes);
             Ok(result)
