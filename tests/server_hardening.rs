@@ -7,10 +7,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use appctx::api::signature::encode;
+use appctx::api::signature::{canonical_query, encode, sign_v2};
 use appctx::api::types::Custom;
 use appctx::server::events::EventConfig;
 use appctx::server::model::{Kind, ObjectRow};
+use appctx::server::signing::Keys;
 use appctx::server::store::Store;
 use appctx::server::{self, Limits, RunningServer, ServerConfig};
 use common::TestServer;
@@ -234,6 +235,7 @@ fn slow_filter() -> String {
 async fn a_slow_filter_is_stopped_by_the_query_budget_with_a_503() {
     let limits = Limits {
         query_budget: Duration::from_millis(200),
+        ..Default::default()
     };
     let (server, _dir) = seeded(20_000, limits).await;
     let http = reqwest::Client::new();
@@ -283,6 +285,7 @@ fn probe_time(addr: std::net::SocketAddr) -> Duration {
 async fn time_answers_while_slow_lists_and_gets_run() {
     let limits = Limits {
         query_budget: Duration::from_secs(4),
+        ..Default::default()
     };
     let (server, _dir) = seeded(20_000, limits).await;
     let http = reqwest::Client::new();
@@ -323,4 +326,227 @@ async fn time_answers_while_slow_lists_and_gets_run() {
         let status = task.await.expect("task").expect("answered");
         assert!([200, 503].contains(&status.as_u16()), "{status}");
     }
+}
+
+/// Starts `appctx serve` on `db` and a free port with `env`; returns the child and,
+/// once it announced itself, its origin (or `None` and everything it printed when it
+/// exited instead).
+fn spawn_serve(
+    db: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (std::process::Child, Result<String, String>) {
+    use std::io::{BufRead, BufReader};
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_appctx"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--empty", "--db"])
+        .arg(db)
+        .args(args)
+        .env_remove("PUBNUB_SECRET_KEY")
+        .env_remove("PUBNUB_PUBLISH_KEY")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("appctx serve runs");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let mut printed = Vec::new();
+    loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(rest) = line.split("App Context on ").nth(1) {
+                    let origin = rest.split_whitespace().next().unwrap_or("").to_string();
+                    std::thread::spawn(move || for _ in lines {});
+                    return (child, Ok(origin));
+                }
+                printed.push(line);
+            }
+            _ => return (child, Err(printed.join("\n"))),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_second_server_on_the_same_database_refuses_to_start() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("shared.db");
+    let (mut first, origin) = spawn_serve(&db, &[], &[]);
+    let origin = origin.expect("the first server starts");
+    let (mut second, refused) = spawn_serve(&db, &[], &[]);
+    let printed = refused.expect_err("the second server must not start");
+    let status = second.wait().expect("second exits");
+    assert!(!status.success());
+    assert_eq!(printed.lines().count(), 1, "one line: {printed}");
+    assert!(
+        printed.contains("in use by another appctx server") && printed.contains("shared.db"),
+        "{printed}"
+    );
+    // The first one is unaffected and still writes.
+    let (s, _) = send(
+        reqwest::Client::new()
+            .patch(format!("{origin}/v2/objects/k/uuids/u1"))
+            .body(r#"{"name":"A"}"#),
+    )
+    .await;
+    assert_eq!(s, 200);
+    first.kill().expect("kill");
+    let _ = first.wait();
+    // Once it is gone, the database is free again.
+    let (mut third, origin) = spawn_serve(&db, &[], &[]);
+    assert!(origin.is_ok(), "{origin:?}");
+    third.kill().expect("kill");
+    let _ = third.wait();
+}
+
+fn keys() -> Keys {
+    Keys {
+        publish_key: "pub-c-hard".into(),
+        secret_key: "sec-c-hard".into(),
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+}
+
+/// `?query&signature=…` for `pairs` as sent, signed over `signed_path`.
+fn signed_query(signed_path: &str, method: &str, pairs: &[(&str, &str)]) -> String {
+    let k = keys();
+    let canonical = canonical_query(pairs.iter().copied());
+    let sig = sign_v2(
+        &k.secret_key,
+        &k.publish_key,
+        method,
+        signed_path,
+        &canonical,
+        b"",
+    );
+    format!("?{canonical}&signature={}", encode(&sig))
+}
+
+#[tokio::test]
+async fn signatures_bind_the_order_of_repeated_keys_and_the_route() {
+    let server = TestServer::start_with(|c| c.signing = Some(keys())).await;
+    let http = reqwest::Client::new();
+    let origin = server.origin();
+    let ts = unix_now().to_string();
+    let path = "/v2/objects/sig/uuids";
+    let sent = signed_query(
+        path,
+        "GET",
+        &[("sort", "name"), ("sort", "id"), ("timestamp", &ts)],
+    );
+    let (s, b) = send(http.get(format!("{origin}{path}{sent}"))).await;
+    assert_eq!(s, 200, "signed as sent: {b}");
+    // The same signature with the sort keys swapped asks for another order.
+    let swapped = sent.replacen("sort=name&sort=id", "sort=id&sort=name", 1);
+    assert_ne!(swapped, sent);
+    let (s, b) = send(http.get(format!("{origin}{path}{swapped}"))).await;
+    assert_eq!(s, 403, "{b}");
+    // Signed for the members of channel c1, sent to channel 'c1/uuids'.
+    let members = "/v2/objects/sig/channels/c1/uuids";
+    let q = signed_query(members, "GET", &[("timestamp", &ts)]);
+    let (s, _) = send(http.get(format!("{origin}{members}{q}"))).await;
+    assert_eq!(s, 200);
+    let (s, b) = send(http.get(format!("{origin}/v2/objects/sig/channels/c1%2Fuuids{q}"))).await;
+    assert_eq!(s, 403, "{b}");
+    assert_eq!(envelope(403, &b)["location"], "signature");
+    // The Python SDK's form (signed before encoding the id) still verifies.
+    let spaced = "/v2/objects/sig/uuids/user name";
+    let q = signed_query(spaced, "GET", &[("timestamp", &ts)]);
+    let (s, b) = send(http.get(format!("{origin}/v2/objects/sig/uuids/user%20name{q}"))).await;
+    assert_eq!(s, 404, "verified, then not found: {b}");
+}
+
+#[tokio::test]
+async fn extreme_timestamps_are_refused_not_overflowed() {
+    let server = TestServer::start_with(|c| c.signing = Some(keys())).await;
+    let http = reqwest::Client::new();
+    let path = "/v2/objects/sig/uuids";
+    for ts in [i64::MIN.to_string(), i64::MAX.to_string(), "-1".to_string()] {
+        let q = signed_query(path, "GET", &[("timestamp", &ts)]);
+        let (s, b) = send(http.get(format!("{}{path}{q}", server.origin()))).await;
+        assert_eq!(s, 403, "{ts}: {b}");
+        assert_eq!(envelope(403, &b)["location"], "timestamp");
+    }
+}
+
+#[tokio::test]
+async fn serve_takes_its_secret_from_the_environment() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut child, origin) = spawn_serve(
+        &dir.path().join("env.db"),
+        &[],
+        &[
+            ("PUBNUB_PUBLISH_KEY", "pub-c-hard"),
+            ("PUBNUB_SECRET_KEY", "sec-c-hard"),
+        ],
+    );
+    let origin = origin.expect("serve starts");
+    let http = reqwest::Client::new();
+    let path = "/v2/objects/env/uuids";
+    let (s, _) = send(http.get(format!("{origin}{path}"))).await;
+    assert_eq!(s, 403, "unsigned requests are refused");
+    let q = signed_query(path, "GET", &[("timestamp", &unix_now().to_string())]);
+    let (s, _) = send(http.get(format!("{origin}{path}{q}"))).await;
+    assert_eq!(s, 200);
+    child.kill().expect("kill");
+    let _ = child.wait();
+}
+
+#[tokio::test]
+async fn a_loopback_server_answers_only_loopback_host_names() {
+    let server = TestServer::start().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/v2/objects/host/uuids", server.origin());
+    let port = server.server.addr.port();
+    for host in ["evil.example", "evil.example:80", "localhost.evil.example"] {
+        let (s, b) = send(http.get(&url).header("host", host)).await;
+        assert_eq!(s, 403, "{host}: {b}");
+        assert_eq!(envelope(403, &b)["location"], "Host");
+    }
+    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+        let (s, _) = send(http.get(&url).header("host", host.as_str())).await;
+        assert_eq!(s, 200, "{host}");
+    }
+}
+
+#[tokio::test]
+async fn subscribe_answers_carry_no_cors_origin_unless_one_is_allowed() {
+    let subscribe = |origin: String| async move {
+        reqwest::get(format!("{origin}/v2/subscribe/cors/ch/0?tt=0"))
+            .await
+            .expect("subscribe answers")
+    };
+    let server = TestServer::start().await;
+    let res = subscribe(server.origin()).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = ServerConfig {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        db: dir.path().join("cors.db"),
+        empty: true,
+        referential_integrity: false,
+        signing: None,
+        log_requests: false,
+    };
+    let limits = Limits {
+        allow_origin: Some("http://localhost:3000".into()),
+        ..Default::default()
+    };
+    let allowed = server::start_with(config, EventConfig::default(), limits)
+        .await
+        .expect("server starts");
+    let res = subscribe(allowed.origin()).await;
+    assert_eq!(
+        res.headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.as_bytes()),
+        Some(&b"http://localhost:3000"[..])
+    );
 }

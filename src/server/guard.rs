@@ -98,3 +98,78 @@ async fn envelope_rejection(res: Response) -> Response {
     }
     e.into_response()
 }
+
+/// For a server listening on loopback: the `Host` must be a loopback name, so a web
+/// page on another site cannot reach it through DNS rebinding (its requests carry
+/// that site's name). A request without `Host` (HTTP/1.0) is let through: browsers
+/// always send one.
+pub async fn loopback_host(req: Request, next: Next) -> Response {
+    if let Some(host) = req.headers().get(header::HOST) {
+        let ok = host.to_str().is_ok_and(is_loopback_host);
+        if !ok {
+            let shown = String::from_utf8_lossy(host.as_bytes()).into_owned();
+            let mut e = ApiError::header(
+                "Host",
+                format!(
+                    "Host '{shown}' is not a loopback name; this server answers only on localhost."
+                ),
+            );
+            e.status = StatusCode::FORBIDDEN;
+            return e.into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// `localhost`, `*.localhost`, a 127.x.x.x address or `[::1]`, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some((ip, _port)) => {
+                return ip
+                    .parse::<std::net::Ipv6Addr>()
+                    .is_ok_and(|a| a.is_loopback())
+            }
+            None => return false,
+        }
+    } else {
+        host.rsplit_once(':').map_or(host, |(name, _port)| name)
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|a| a.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for ok in [
+            "localhost",
+            "localhost:8090",
+            "127.0.0.1:1",
+            "127.1.2.3",
+            "[::1]:80",
+            "LOCALHOST.",
+            "app.localhost:3",
+        ] {
+            assert!(is_loopback_host(ok), "{ok}");
+        }
+        for bad in [
+            "evil.com",
+            "evil.com:8090",
+            "localhost.evil.com",
+            "10.0.0.1",
+            "[::2]:80",
+            "127.0.0.1.nip.io",
+            "",
+        ] {
+            assert!(!is_loopback_host(bad), "{bad}");
+        }
+    }
+}

@@ -25,6 +25,8 @@ use crate::filter::Target;
 /// What every handler shares.
 pub struct AppState {
     pub store: Store,
+    /// `Access-Control-Allow-Origin` of subscribe answers, when one was allowed.
+    pub allow_origin: Option<axum::http::HeaderValue>,
 }
 
 type Shared = State<Arc<AppState>>;

@@ -76,7 +76,7 @@ pub async fn verify(State(keys): State<Arc<Keys>>, req: Request, next: Next) -> 
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default();
-    if (now - ts).abs() > MAX_SKEW_SECS {
+    if now.abs_diff(ts) > MAX_SKEW_SECS.unsigned_abs() {
         return forbidden(
             "timestamp",
             format!("timestamp {ts} is more than {MAX_SKEW_SECS} s away from the server's clock ({now})."),
@@ -85,8 +85,10 @@ pub async fn verify(State(keys): State<Arc<Keys>>, req: Request, next: Next) -> 
     let canonical = canonical_query(query.0.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     // The path as sent, and as some SDKs sign it: before percent-encoding the ids
     // (the Python SDK does this, so `user name` is signed but `user%20name` sent).
+    // Only segment by segment, and never when a segment decodes to a `/`: then the
+    // decoded path would name another route (`demo%2Fuuids%2Fu1` is not `demo/uuids/u1`).
     let raw = parts.uri.path();
-    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+    let decoded = decoded_path(raw).unwrap_or_else(|| raw.to_string());
     let sign = |path: &str| {
         sign_v2(
             &keys.secret_key,
@@ -104,6 +106,21 @@ pub async fn verify(State(keys): State<Arc<Keys>>, req: Request, next: Next) -> 
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// `path` with each segment percent-decoded, unless one decodes to something holding
+/// a `/` (or to invalid UTF-8).
+fn decoded_path(path: &str) -> Option<String> {
+    let segments = path
+        .split('/')
+        .map(|seg| {
+            let d = percent_encoding::percent_decode_str(seg)
+                .decode_utf8()
+                .ok()?;
+            (!d.contains('/')).then_some(d)
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(segments.join("/"))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -69,7 +69,7 @@ fn channel_list(segment: &str) -> Vec<String> {
     out
 }
 
-fn subscribe_response(batch: &Batch) -> Response {
+fn subscribe_response(batch: &Batch, allow_origin: Option<&HeaderValue>) -> Response {
     let mut res = (StatusCode::OK, batch.to_json()).into_response();
     let h = res.headers_mut();
     h.insert(
@@ -77,14 +77,15 @@ fn subscribe_response(batch: &Batch) -> Response {
         HeaderValue::from_static(SUBSCRIBE_CONTENT_TYPE),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET"),
-    );
+    // PubNub answers `*`; a local server must not let any web page read a developer's
+    // events, so only the origin it was told to allow.
+    if let Some(origin) = allow_origin {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET"),
+        );
+    }
     res
 }
 
@@ -112,7 +113,7 @@ pub async fn subscribe(
                 .await
         }
     };
-    Ok(subscribe_response(&batch))
+    Ok(subscribe_response(&batch, st.allow_origin.as_ref()))
 }
 
 fn presence_ok(action: Option<&str>) -> Response {
