@@ -550,3 +550,101 @@ async fn subscribe_answers_carry_no_cors_origin_unless_one_is_allowed() {
         Some(&b"http://localhost:3000"[..])
     );
 }
+
+/// A server with the given connection bounds.
+async fn bounded(
+    max_connections: usize,
+    header_timeout: Duration,
+) -> (RunningServer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = ServerConfig {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        db: dir.path().join("conn.db"),
+        empty: true,
+        referential_integrity: false,
+        signing: None,
+        log_requests: false,
+    };
+    let limits = Limits {
+        max_connections,
+        header_timeout,
+        ..Default::default()
+    };
+    let server = server::start_with(config, EventConfig::default(), limits)
+        .await
+        .expect("server starts");
+    (server, dir)
+}
+
+/// Whether the server closed `conn` within `within` (reads give EOF or a reset).
+fn closed_within(conn: &mut std::net::TcpStream, within: Duration) -> bool {
+    use std::io::Read;
+    conn.set_read_timeout(Some(within)).expect("timeout");
+    let mut buf = [0u8; 4096];
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) => return true,
+            // An answer (e.g. a 408) before closing is fine; keep reading.
+            Ok(_) => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return false
+            }
+            Err(_) => return true,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_idle_connections_are_closed() {
+    use std::io::Write;
+    let (server, _dir) = bounded(512, Duration::from_millis(300)).await;
+    let addr = server.addr;
+    tokio::task::spawn_blocking(move || {
+        // A head dripping in, one byte at a time.
+        let mut slow = std::net::TcpStream::connect(addr).expect("connect");
+        slow.write_all(b"GET /time/0 HTTP/1.1\r\nHo").expect("send");
+        assert!(
+            closed_within(&mut slow, Duration::from_secs(3)),
+            "a slow head is cut off"
+        );
+        // A kept-alive connection that goes quiet after one answer.
+        let mut idle = std::net::TcpStream::connect(addr).expect("connect");
+        idle.write_all(b"GET /time/0 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .expect("send");
+        assert!(
+            closed_within(&mut idle, Duration::from_secs(3)),
+            "an idle connection is closed"
+        );
+    })
+    .await
+    .expect("probe");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_cap_are_closed_at_once() {
+    let (server, _dir) = bounded(4, Duration::from_secs(30)).await;
+    let addr = server.addr;
+    let origin = server.origin();
+    let held: Vec<_> = (0..4)
+        .map(|_| std::net::TcpStream::connect(addr).expect("connect"))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let answered = tokio::task::spawn_blocking(move || {
+        let mut extra = std::net::TcpStream::connect(addr).expect("connect");
+        closed_within(&mut extra, Duration::from_secs(2))
+    })
+    .await
+    .expect("probe");
+    assert!(answered, "a fifth connection is closed, not held");
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let res = reqwest::get(format!("{origin}/time/0"))
+        .await
+        .expect("answers");
+    assert_eq!(res.status(), 200, "slots come back when connections close");
+}

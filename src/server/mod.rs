@@ -8,6 +8,7 @@
 //! clients receive by long-polling the subscribe endpoint ([`events`], [`subscribe`]).
 
 pub mod body;
+pub mod conn;
 pub mod error;
 pub mod events;
 pub mod guard;
@@ -63,6 +64,12 @@ pub struct Limits {
     /// (`Access-Control-Allow-Origin`); none by default, so a web page cannot read a
     /// developer's local events.
     pub allow_origin: Option<String>,
+    /// Most connections open at once; more are closed as soon as they are accepted.
+    /// Waiting subscribe calls count too.
+    pub max_connections: usize,
+    /// How long a connection may take to send a whole request head, and how long a
+    /// kept-alive connection may sit idle between requests.
+    pub header_timeout: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -70,6 +77,8 @@ impl Default for Limits {
         Limits {
             query_budget: store::DEFAULT_QUERY_BUDGET,
             allow_origin: None,
+            max_connections: 512,
+            header_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -177,6 +186,7 @@ pub async fn start_with(
     let state = Arc::new(AppState {
         store,
         allow_origin,
+        _db_lock: db_lock,
     });
     let mut app =
         routes::router(state).layer(axum::extract::DefaultBodyLimit::max(guard::MAX_BODY_BYTES));
@@ -193,13 +203,7 @@ pub async fn start_with(
     if config.log_requests {
         app = app.layer(middleware::from_fn(log_request));
     }
-    let task = tokio::spawn(async move {
-        // Held for as long as this server serves.
-        let _db_lock = db_lock;
-        if let Err(e) = axum::serve(listener, app).await {
-            eprintln!("appctx serve: {e}");
-        }
-    });
+    let task = tokio::spawn(async move { conn::serve(listener, app, &limits).await });
     Ok(RunningServer {
         addr,
         events: hub,

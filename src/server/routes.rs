@@ -27,6 +27,8 @@ pub struct AppState {
     pub store: Store,
     /// `Access-Control-Allow-Origin` of subscribe answers, when one was allowed.
     pub allow_origin: Option<axum::http::HeaderValue>,
+    /// The database's lock file, held for as long as any request may use the store.
+    pub(crate) _db_lock: std::fs::File,
 }
 
 type Shared = State<Arc<AppState>>;
