@@ -9,9 +9,10 @@
 //!   that only moves forward, taken under the keyset's lock, so a keyset's buffer is
 //!   sorted by timetoken and a reader that saw timetoken `T` can never later find an
 //!   event at or before `T` appearing.
-//! * A subscriber waits on the keyset's [`Notify`]: no polling loops. Publishing wakes
-//!   every waiter of that keyset, each re-scans the buffer from its own timetoken
-//!   (a binary search, then the few newer events).
+//! * A subscriber waits on its own [`Notify`], registered under each of its channels:
+//!   no polling loops. Publishing wakes only the waiters of the channels its events
+//!   are routed to; each re-scans the buffer from what it already looked at (a binary
+//!   search, then the few newer events).
 //! * The buffer keeps at most [`EventConfig::max_events`] events, none older than
 //!   [`EventConfig::max_age`], at most [`EventConfig::max_routes`] (event, channel)
 //!   routes (a user in 50,000 channels) and at most [`EventConfig::max_bytes`] per
@@ -357,9 +358,53 @@ impl Ring {
     }
 }
 
+/// The waiting calls of each channel: (registration id, the call's own [`Notify`]).
+type Waiters = HashMap<Box<str>, Vec<(u64, Arc<Notify>)>>;
+
 struct Keyset {
     ring: Mutex<Ring>,
-    notify: Notify,
+    /// Who waits on which channel: each waiting subscribe call has its own [`Notify`],
+    /// registered under every channel it listens to.
+    waiters: Mutex<Waiters>,
+    next_waiter: AtomicU64,
+}
+
+impl Keyset {
+    /// Wakes the calls waiting on any of `channels` (a permit is kept for one that is
+    /// between looking and waiting, so nothing is missed).
+    fn wake(&self, channels: &[&str]) {
+        let waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+        for ch in channels {
+            for (_, notify) in waiters.get(*ch).into_iter().flatten() {
+                notify.notify_one();
+            }
+        }
+    }
+}
+
+/// A waiting call's registration, removed when the call ends (or its client hangs up).
+struct Registration<'a> {
+    keyset: &'a Keyset,
+    id: u64,
+    channels: &'a [String],
+}
+
+impl Drop for Registration<'_> {
+    fn drop(&mut self) {
+        let mut waiters = self
+            .keyset
+            .waiters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for ch in self.channels {
+            if let Some(list) = waiters.get_mut(ch.as_str()) {
+                list.retain(|(id, _)| *id != self.id);
+                if list.is_empty() {
+                    waiters.remove(ch.as_str());
+                }
+            }
+        }
+    }
 }
 
 /// One message of a subscribe response.
@@ -418,6 +463,8 @@ pub struct EventHub {
     waiting: AtomicUsize,
     /// Bytes of events buffered over all keysets.
     total_bytes: AtomicUsize,
+    /// Times a waiting subscribe call was woken to look for its events.
+    wakeups: AtomicUsize,
 }
 
 /// Counts a waiting subscribe call for as long as it lives (a client that hangs up
@@ -449,6 +496,7 @@ impl EventHub {
             last_sweep: Mutex::new(Instant::now()),
             waiting: AtomicUsize::new(0),
             total_bytes: AtomicUsize::new(0),
+            wakeups: AtomicUsize::new(0),
         }
     }
 
@@ -464,7 +512,8 @@ impl EventHub {
                 .or_insert_with(|| {
                     Arc::new(Keyset {
                         ring: Mutex::new(Ring::default()),
-                        notify: Notify::new(),
+                        waiters: Mutex::new(HashMap::new()),
+                        next_waiter: AtomicU64::new(0),
                     })
                 })
                 .clone()
@@ -500,10 +549,12 @@ impl EventHub {
             return;
         }
         let ks = self.keyset(sub);
+        let mut touched: Vec<String> = Vec::new();
         {
             let mut ring = ks.ring.lock().unwrap_or_else(|e| e.into_inner());
             let before = ring.bytes;
             for change in changes {
+                touched.extend(change.routes.iter().cloned());
                 let mut routes: Vec<Box<str>> = change
                     .routes
                     .into_iter()
@@ -522,7 +573,10 @@ impl EventHub {
             self.total_bytes.fetch_add(added, Ordering::SeqCst);
             self.total_bytes.fetch_sub(freed, Ordering::SeqCst);
         }
-        ks.notify.notify_waiters();
+        // Only the calls waiting on a channel these events go to.
+        touched.sort();
+        touched.dedup();
+        ks.wake(&touched.iter().map(String::as_str).collect::<Vec<_>>());
         self.evict_over_total();
     }
 
@@ -588,12 +642,27 @@ impl EventHub {
         // Events up to here were looked at and none was for us: a wake-up caused by
         // another channel's event only looks at what is newer.
         let mut scanned = since;
+        // Registered before the first look, so a publish between a look and the wait
+        // leaves a permit instead of being missed.
+        let me = Arc::new(Notify::new());
+        let _registration = {
+            let id = ks.next_waiter.fetch_add(1, Ordering::Relaxed);
+            let mut waiters = ks.waiters.lock().unwrap_or_else(|e| e.into_inner());
+            for ch in channels {
+                waiters
+                    .entry(ch.as_str().into())
+                    .or_default()
+                    .push((id, me.clone()));
+            }
+            Registration {
+                keyset: &ks,
+                id,
+                channels,
+            }
+        };
         loop {
-            // Register for a wake-up before looking, so a publish between the look and
-            // the wait is not missed.
-            let notified = ks.notify.notified();
+            let notified = me.notified();
             tokio::pin!(notified);
-            notified.as_mut().enable();
             {
                 let ring = ks.ring.lock().unwrap_or_else(|e| e.into_inner());
                 if let Some(batch) = ring.collect(sub, channels, since, scanned) {
@@ -602,7 +671,9 @@ impl EventHub {
                 scanned = ring.newest().unwrap_or(scanned).max(scanned);
             }
             tokio::select! {
-                _ = &mut notified => {}
+                _ = &mut notified => {
+                    self.wakeups.fetch_add(1, Ordering::Relaxed);
+                }
                 _ = &mut deadline => {
                     let ring = ks.ring.lock().unwrap_or_else(|e| e.into_inner());
                     return ring.collect(sub, channels, since, scanned).unwrap_or_else(|| Batch {
@@ -613,6 +684,12 @@ impl EventHub {
                 }
             }
         }
+    }
+
+    /// How many times a waiting subscribe call was woken by a write (tests,
+    /// diagnostics: a write wakes only the calls waiting on its channels).
+    pub fn wakeups(&self) -> usize {
+        self.wakeups.load(Ordering::Relaxed)
     }
 
     /// How many subscribe calls are waiting for events right now.
@@ -830,6 +907,38 @@ mod tests {
         let b = ring.collect("k", &chans, before, 0).unwrap();
         let got: Vec<_> = b.messages.iter().map(|m| m.channel.as_str()).collect();
         assert_eq!(got, ["u3", "u4"]);
+    }
+
+    #[tokio::test]
+    async fn a_write_wakes_only_the_subscribers_of_its_channels() {
+        let hub = Arc::new(EventHub::default());
+        let since = hub.handshake("k").tt;
+        let waiter = |ch: &str| {
+            let (hub, ch) = (hub.clone(), vec![ch.to_string()]);
+            tokio::spawn(async move { hub.wait("k", &ch, since, Duration::from_secs(10)).await })
+        };
+        let on_b = waiter("b");
+        let on_a = waiter("a");
+        while hub.waiting() < 2 {
+            tokio::task::yield_now().await;
+        }
+        for _ in 0..50 {
+            hub.publish("k", vec![change(&["x"])]);
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(hub.wakeups(), 0, "nobody waits on x");
+        hub.publish("k", vec![change(&["a"])]);
+        let got = on_a.await.unwrap();
+        assert_eq!(got.messages[0].channel, "a");
+        assert_eq!(hub.wakeups(), 1, "only the call waiting on a woke");
+        hub.publish("k", vec![change(&["b"])]);
+        assert_eq!(on_b.await.unwrap().messages.len(), 1);
+        assert_eq!(hub.waiting(), 0);
+        let ks = hub.keyset("k");
+        assert!(
+            ks.waiters.lock().unwrap().is_empty(),
+            "registrations are removed"
+        );
     }
 
     #[test]
