@@ -648,3 +648,26 @@ async fn connections_over_the_cap_are_closed_at_once() {
         .expect("answers");
     assert_eq!(res.status(), 200, "slots come back when connections close");
 }
+
+#[tokio::test]
+async fn a_membership_is_measured_as_stored_not_as_sent() {
+    let server = TestServer::start().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/uuids/u1/channels", objects(&server, "relsize"));
+    // The entry alone fits; stored with its eTag, updated and the status kept from
+    // before, it would not.
+    let (s, _) = send(
+        http.patch(&url)
+            .body(json!({"set": [{"channel": {"id": "c"}, "status": "s".repeat(50)}]}).to_string()),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let blob = "x".repeat(32 * 1024 - 60);
+    let entry = json!({"channel": {"id": "c"}, "custom": {"b": blob}});
+    assert!(entry.to_string().len() <= 32 * 1024);
+    let (s, b) = send(http.patch(&url).body(json!({ "set": [entry] }).to_string())).await;
+    assert_eq!(s, 400, "{b:.300}");
+    assert_eq!(envelope(400, &b)["location"], "set[0]");
+    let (_, list) = send(http.get(format!("{url}?include=custom,status"))).await;
+    assert!(list["data"][0]["custom"].is_null(), "nothing was written");
+}

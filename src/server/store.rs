@@ -585,7 +585,7 @@ impl Store {
                     changes.push(Change::membership_delete(&u, &ch));
                 }
             }
-            for entry in set {
+            for (i, entry) in set.iter().enumerate() {
                 let (u, ch) = ids(&entry.other_id);
                 let existing = get_relation(&tx, sub, &u, &ch)?;
                 let base = existing.clone().unwrap_or_else(|| RelationRow {
@@ -616,6 +616,9 @@ impl Store {
                 }
                 row.updated = next_updated(base.updated);
                 row.etag = row.compute_etag();
+                // As stored, with what it kept from before: the body check saw only
+                // the entry.
+                check_relation_size(view, &row, i)?;
                 upsert_relation(&tx, sub, &row)?;
                 changes.push(Change::membership_set(&row, entry));
             }
@@ -647,6 +650,33 @@ fn check_object_size(kind: Kind, row: &ObjectRow) -> Result<(), ApiError> {
             format!(
                 "The {} would be {size} bytes; a record may be at most {MAX_RECORD_BYTES} bytes.",
                 kind.noun().to_lowercase()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A membership as stored (every field, the other end as an id) must fit in
+/// [`MAX_RECORD_BYTES`] as JSON.
+fn check_relation_size(view: View, row: &RelationRow, at: usize) -> Result<(), ApiError> {
+    let all = Include {
+        custom: true,
+        status: true,
+        kind: true,
+        ..Default::default()
+    };
+    let item = RelationWithObject {
+        relation: row.clone(),
+        other: None,
+    };
+    let size = serde_json::to_vec(&render::relation(view, &item, &all))
+        .map(|v| v.len())
+        .unwrap_or(0);
+    if size > MAX_RECORD_BYTES {
+        return Err(ApiError::body(
+            &format!("set[{at}]"),
+            format!(
+                "set[{at}] would be stored as {size} bytes; a record may be at most {MAX_RECORD_BYTES} bytes."
             ),
         ));
     }
