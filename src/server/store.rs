@@ -155,8 +155,11 @@ const PROGRESS_STEPS: std::os::raw::c_int = 10_000;
 fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    // WAL + NORMAL: a committed write is in the OS before we answer, so it survives
-    // the process being killed.
+    // WAL + NORMAL: a committed write is in the WAL file (handed to the OS) before we
+    // answer, so it survives the process crashing or being killed. The WAL is synced
+    // to disk at checkpoints, not per commit: a power loss or OS crash may roll back
+    // the last acknowledged writes (the database stays consistent). That is the
+    // promise, stated in the README; FULL would add an fsync per write.
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // Reads through the OS page cache instead of copying pages into a small cache.
