@@ -620,6 +620,18 @@ async fn slow_and_idle_connections_are_closed() {
             closed_within(&mut idle, Duration::from_secs(3)),
             "an idle connection is closed"
         );
+        // A whole head, then a body that never finishes: 408 in the envelope.
+        let mut drip = std::net::TcpStream::connect(addr).expect("connect");
+        drip.write_all(
+            b"PATCH /v2/objects/k/uuids/u1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{\"na",
+        )
+        .expect("send");
+        drip.set_read_timeout(Some(Duration::from_secs(3)))
+            .expect("timeout");
+        let mut answer = String::new();
+        let _ = std::io::Read::read_to_string(&mut drip, &mut answer);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains(r#""status":408"#), "{answer}");
     })
     .await
     .expect("probe");

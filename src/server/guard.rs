@@ -4,7 +4,10 @@
 //! limit, a path that does not parse) is answered in PubNub's error envelope like every
 //! other error, never as plain text.
 
-use axum::extract::Request;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -97,6 +100,40 @@ async fn envelope_rejection(res: Response) -> Response {
         e.message = TOO_LARGE.to_string();
     }
     e.into_response()
+}
+
+/// Reads a request's whole body within `timeout` (the header timeout): a client that
+/// sends a head and then drips its body is answered 408 instead of holding its
+/// connection and handler. A body over [`MAX_BODY_BYTES`] is a 413, in the envelope.
+pub async fn read_body(State(timeout): State<Duration>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let bytes =
+        match tokio::time::timeout(timeout, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
+            Ok(Ok(b)) => b,
+            Ok(Err(_)) => {
+                let mut e = ApiError::body(
+                    "body",
+                    format!("A request body may be at most {MAX_BODY_BYTES} bytes."),
+                );
+                e.status = StatusCode::PAYLOAD_TOO_LARGE;
+                e.message = TOO_LARGE.to_string();
+                return e.into_response();
+            }
+            Err(_) => {
+                let mut e = ApiError::body(
+                    "body",
+                    format!(
+                        "The request body did not arrive within {} s.",
+                        timeout.as_secs_f32()
+                    ),
+                );
+                e.status = StatusCode::REQUEST_TIMEOUT;
+                e.message = "Request timed out.".to_string();
+                return e.into_response();
+            }
+        };
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 /// For a server listening on loopback: the `Host` must be a loopback name, so a web

@@ -196,7 +196,12 @@ pub async fn start_with(
             signing::verify,
         ));
     }
-    app = app.layer(middleware::from_fn(guard::check));
+    app = app
+        .layer(middleware::from_fn_with_state(
+            limits.header_timeout,
+            guard::read_body,
+        ))
+        .layer(middleware::from_fn(guard::check));
     if addr.ip().is_loopback() {
         app = app.layer(middleware::from_fn(guard::loopback_host));
     }
