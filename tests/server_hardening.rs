@@ -683,3 +683,41 @@ async fn a_membership_is_measured_as_stored_not_as_sent() {
     let (_, list) = send(http.get(format!("{url}?include=custom,status"))).await;
     assert!(list["data"][0]["custom"].is_null(), "nothing was written");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_server_does_not_wait_for_a_body_that_never_comes() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = ServerConfig {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        db: dir.path().join("drip.db"),
+        empty: true,
+        referential_integrity: false,
+        signing: Some(keys()),
+        log_requests: false,
+    };
+    let limits = Limits {
+        header_timeout: Duration::from_millis(300),
+        ..Default::default()
+    };
+    let server = server::start_with(config, EventConfig::default(), limits)
+        .await
+        .expect("server starts");
+    let addr = server.addr;
+    let answer = tokio::task::spawn_blocking(move || {
+        // A GET announcing a body it never sends: the signature check reads bodies.
+        let mut drip = std::net::TcpStream::connect(addr).expect("connect");
+        drip.write_all(
+            b"GET /v2/objects/k/uuids HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\n",
+        )
+        .expect("send");
+        drip.set_read_timeout(Some(Duration::from_secs(3)))
+            .expect("timeout");
+        let mut answer = String::new();
+        let _ = std::io::Read::read_to_string(&mut drip, &mut answer);
+        answer
+    })
+    .await
+    .expect("probe");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
