@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use color_eyre::eyre::{eyre, Result};
 
+use appctx::server::events::EventConfig;
 use appctx::server::{self, signing::Keys, ServerConfig};
 
 #[derive(Parser)]
@@ -48,11 +49,21 @@ struct ServeArgs {
     #[arg(long)]
     referential_integrity: bool,
     /// Publish key that signed requests are checked against (with --secret-key).
-    #[arg(long, requires = "secret_key")]
+    #[arg(long, requires = "secret_key", env = "PUBNUB_PUBLISH_KEY")]
     publish_key: Option<String>,
-    /// Require signature v2 on every request, made with this secret key.
-    #[arg(long, requires = "publish_key", hide_env_values = true)]
+    /// Require signature v2 on every request, made with this secret key (better given
+    /// in PUBNUB_SECRET_KEY, which other users cannot see in the process list).
+    #[arg(
+        long,
+        requires = "publish_key",
+        env = "PUBNUB_SECRET_KEY",
+        hide_env_values = true
+    )]
     secret_key: Option<String>,
+    /// Let web pages from this origin read subscribe answers (CORS), e.g.
+    /// http://localhost:3000. None may by default.
+    #[arg(long, value_name = "ORIGIN")]
+    allow_origin: Option<String>,
 }
 
 /// The default database file.
@@ -62,7 +73,7 @@ fn default_db() -> Result<PathBuf> {
     Ok(dirs.data_dir().join("appctx.db"))
 }
 
-async fn serve(args: ServeArgs) -> Result<()> {
+async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let db = match args.db {
         Some(p) => p,
         None => default_db()?,
@@ -74,15 +85,26 @@ async fn serve(args: ServeArgs) -> Result<()> {
         }),
         _ => None,
     };
-    let running = server::start(ServerConfig {
+    let config = ServerConfig {
         listen: args.listen,
         db: db.clone(),
         empty: args.empty,
         referential_integrity: args.referential_integrity,
         signing,
         log_requests: true,
-    })
-    .await?;
+    };
+    let limits = server::Limits {
+        allow_origin: args.allow_origin,
+        ..Default::default()
+    };
+    let running = match server::start_with(config, EventConfig::default(), limits).await {
+        Ok(r) => r,
+        Err(e) => {
+            // One plain line: this is an answer to the user, not a crash.
+            eprintln!("appctx serve: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
     eprintln!(
         "appctx serve: App Context on {} (database {}; demo keyset '{}')",
         running.origin(),
@@ -92,7 +114,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     tokio::signal::ctrl_c().await?;
     eprintln!("appctx serve: stopping");
     running.stop();
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The TUI on the resolved keyset (the embedded server when none is configured).
@@ -191,7 +213,7 @@ async fn main() -> Result<ExitCode> {
     color_eyre::install()?;
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Serve(args)) => serve(args).await.map(|()| ExitCode::SUCCESS),
+        Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Script(command)) => Ok(appctx::cli::run(&cli.global, command).await),
         None => tui(&cli.global, cli.no_mouse).await,
     }

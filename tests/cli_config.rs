@@ -151,6 +151,9 @@ async fn serve_keeps_its_own_flags() {
     let db = dir.path().join("serve.db").display().to_string();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_appctx"))
         .args(["serve", "--listen", "127.0.0.1:0", "--db", &db, "--empty"])
+        // serve reads its keys from PUBNUB_* too; the developer's shell must not leak in.
+        .env_remove("PUBNUB_SECRET_KEY")
+        .env_remove("PUBNUB_PUBLISH_KEY")
         .args([
             "--publish-key",
             "pub-c-serve",

@@ -215,14 +215,24 @@ async fn dry_run_reports_and_writes_nothing() {
 async fn failures_are_counted_and_the_import_goes_on() {
     let env = Env::start().await;
     let file = env.path("mixed.jsonl");
+    // Lines 3 and 7 pass the file check (their ids are fine) and are refused by the
+    // server: a record over 32 KiB, a status over 50 characters.
+    let big = format!(
+        r#"{{"kind":"user","id":"big","custom":{{"blob":"{}"}}}}"#,
+        "x".repeat(40_000)
+    );
+    let long_status = format!(
+        r#"{{"kind":"membership","user":"good-2","channel":"c","status":"{}"}}"#,
+        "s".repeat(60)
+    );
     let text = [
         r#"{"kind":"header","format":"appctx-export","version":1}"#,
         r#"{"kind":"user","id":"good-1","name":"One"}"#,
-        r#"{"kind":"user","id":"bad,id","name":"Refused by the server"}"#,
+        big.as_str(),
         r#"{"kind":"user","id":"good-2"}"#,
         r#"{"kind":"channel","id":"c","name":"C"}"#,
         r#"{"kind":"membership","user":"good-1","channel":"c","status":"x"}"#,
-        r#"{"kind":"membership","user":"bad:user","channel":"c"}"#,
+        long_status.as_str(),
     ]
     .join("\n");
     std::fs::write(&file, text).unwrap();
@@ -250,6 +260,8 @@ async fn a_bad_file_exits_2_and_sends_nothing() {
         r#"{"kind":"space","id":"v1"}"#,
         r#"{"kind":"user","id":"fine","name":"again"}"#,
         r#"{"kind":"header","format":"appctx-export","version":99}"#,
+        r#"{"kind":"channel","id":"a/b"}"#,
+        r#"{"kind":"user","id":".."}"#,
     ]
     .join("\n");
     std::fs::write(&file, text).unwrap();
@@ -262,6 +274,9 @@ async fn a_bad_file_exits_2_and_sends_nothing() {
         "line 4",
         "line 5: user 'fine' already appears on line 1",
         "line 6",
+        // The server's own id rules, checked before anything is sent.
+        "line 7: 'a/b' is not a usable channel id",
+        "line 8: '..' is not a usable user id",
     ] {
         assert!(err.contains(needle), "{needle}: {err}");
     }

@@ -11,6 +11,9 @@ fn spawn_server(db: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_appctx"))
         .args(["serve", "--listen", "127.0.0.1:0", "--empty", "--db"])
         .arg(db)
+        // serve reads its keys from PUBNUB_* too; the developer's shell must not leak in.
+        .env_remove("PUBNUB_SECRET_KEY")
+        .env_remove("PUBNUB_PUBLISH_KEY")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()

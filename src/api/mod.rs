@@ -10,6 +10,7 @@ pub mod options;
 pub mod paging;
 mod relations;
 pub mod retry;
+pub mod rules;
 pub mod signature;
 pub mod subscribe;
 pub mod types;

@@ -14,14 +14,16 @@ pub fn encode(value: &str) -> String {
     utf8_percent_encode(value, STRICT).to_string()
 }
 
-/// The canonical query: pairs sorted by key (then value, for repeated keys), values
-/// strictly encoded, `signature` left out.
+/// The canonical query: pairs sorted by key, values strictly encoded, `signature` left
+/// out. A repeated key keeps its values in the order they are sent (the sort is
+/// stable): `sort=name&sort=id` and `sort=id&sort=name` ask for different things, so
+/// a signature for one must not verify the other.
 pub fn canonical_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut pairs: Vec<(&str, &str)> = pairs
         .into_iter()
         .filter(|(k, _)| *k != "signature")
         .collect();
-    pairs.sort();
+    pairs.sort_by_key(|(k, _)| *k);
     pairs
         .iter()
         .map(|(k, v)| format!("{k}={}", encode(v)))

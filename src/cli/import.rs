@@ -16,6 +16,7 @@ use super::record::{
     ChannelRecord, MembershipRecord, Record, RelationState, UserRecord, FORMAT, VERSION,
 };
 use super::{progress, CliError, Ctx};
+use crate::api::rules::{self, IdKind};
 use crate::api::types::{Channel, ETag, HasId, User};
 use crate::api::{
     Client, Error, Include, ListOptions, Pager, RelationInclude, RelationListOptions, SetOptions,
@@ -182,9 +183,18 @@ pub fn parse(text: &str) -> Result<Records, CliError> {
     Err(CliError::Usage(msg))
 }
 
+/// The server's id rules ([`rules::id_problem`]), so a file the server would refuse
+/// is refused before anything is sent.
 fn check_id(id: &str, what: &str, line: usize, problems: &mut Vec<String>) {
-    if id.is_empty() || id == "." || id == ".." {
-        problems.push(format!("line {line}: '{id}' is not a usable {what} id"));
+    let kind = if what == "user" {
+        IdKind::User
+    } else {
+        IdKind::Channel
+    };
+    if let Some(problem) = rules::id_problem(kind, id) {
+        problems.push(format!(
+            "line {line}: '{id}' is not a usable {what} id: {problem}"
+        ));
     }
 }
 

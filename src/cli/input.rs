@@ -6,10 +6,10 @@ use serde_json::Value;
 
 use super::args::ListArgs;
 use super::CliError;
+use crate::api::rules::{self, sort_fields};
 use crate::api::types::{Cursor, Custom};
 use crate::api::{Include, ListOptions, PageRef, RelationInclude, SortKey};
 use crate::filter::{self, Target};
-use crate::server::params::sort_fields;
 
 /// Parses `--custom`: a JSON object whose values are strings, numbers, booleans or null.
 pub fn custom(text: &str) -> Result<Custom, CliError> {
@@ -28,7 +28,7 @@ pub fn custom_value(value: Value) -> Result<Custom, String> {
     };
     let mut out = Custom::new();
     for (k, v) in map {
-        if v.is_object() || v.is_array() {
+        if !rules::is_custom_value(&v) {
             return Err(format!(
                 "must be a JSON object of scalars: '{k}' is {}",
                 json_kind(&v)
@@ -67,7 +67,8 @@ pub fn include(text: Option<&str>) -> Result<Include, CliError> {
             "type" => inc.kind = true,
             other => {
                 return Err(CliError::Usage(format!(
-                    "--include: unknown field '{other}'; allowed: custom, status, type"
+                    "--include: unknown field '{other}'; allowed: {}",
+                    rules::include_tokens(Target::Users).join(", ")
                 )))
             }
         }
@@ -115,8 +116,14 @@ fn set_field(inc: &mut Include, field: &str) -> bool {
 }
 
 fn unknown_include(token: &str, related: &str) -> CliError {
+    let target = if related == "uuid" {
+        Target::Members
+    } else {
+        Target::Memberships
+    };
     CliError::Usage(format!(
-        "--include: unknown field '{token}'; allowed: custom, status, type, {related}, {related}.custom, {related}.status, {related}.type"
+        "--include: unknown field '{token}'; allowed: {}",
+        rules::include_tokens(target).join(", ")
     ))
 }
 

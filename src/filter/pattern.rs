@@ -164,39 +164,67 @@ impl Matcher {
         }
     }
 
-    /// Whether `s` matches (same answers as [`Pattern::matches`]).
+    /// Whether `s` matches (same answers as [`Pattern::matches`]). Case-insensitive
+    /// matching of ASCII text compares in place; only a non-ASCII value with
+    /// upper-case letters is lower-cased into a copy.
     pub fn matches(&self, s: &str) -> bool {
-        let lowered;
-        let s = if self.case_insensitive && s.chars().any(|c| c.to_lowercase().next() != Some(c)) {
-            lowered = s.to_lowercase();
-            lowered.as_str()
-        } else {
-            s
-        };
+        if !self.case_insensitive || !s.chars().any(|c| c.to_lowercase().next() != Some(c)) {
+            return self.run(
+                s.len(),
+                |at, lit| s.get(at..).is_some_and(|r| r.starts_with(lit)),
+                |at, lit| s.get(at..).and_then(|r| r.find(lit)).map(|i| at + i),
+            );
+        }
+        if s.is_ascii() && self.literals.iter().all(|l| l.is_ascii()) {
+            let b = s.as_bytes();
+            let eq_at = |at: usize, lit: &str| {
+                b.len() - at >= lit.len()
+                    && b[at..at + lit.len()].eq_ignore_ascii_case(lit.as_bytes())
+            };
+            return self.run(b.len(), eq_at, |at, lit| {
+                (at..=b.len().saturating_sub(lit.len())).find(|&i| eq_at(i, lit))
+            });
+        }
+        let lowered = s.to_lowercase();
+        self.run(
+            lowered.len(),
+            |at, lit| lowered.get(at..).is_some_and(|r| r.starts_with(lit)),
+            |at, lit| lowered.get(at..).and_then(|r| r.find(lit)).map(|i| at + i),
+        )
+    }
+
+    /// The matching walk over a value of `len` bytes: `starts_at(at, lit)` says
+    /// whether `lit` is at byte `at`, `find(at, lit)` where it next starts from `at`.
+    fn run(
+        &self,
+        len: usize,
+        starts_at: impl Fn(usize, &str) -> bool,
+        find: impl Fn(usize, &str) -> Option<usize>,
+    ) -> bool {
         let n = self.literals.len();
         if n == 0 {
             // "" matches only ""; "*" matches anything.
-            return self.starts_open || s.is_empty();
+            return self.starts_open || len == 0;
         }
-        let mut rest = s;
+        let mut at = 0;
         for (i, lit) in self.literals.iter().enumerate() {
             let first = i == 0;
             let last = i == n - 1;
             if first && !self.starts_open {
-                let Some(r) = rest.strip_prefix(lit.as_str()) else {
+                if !starts_at(at, lit) {
                     return false;
-                };
-                rest = r;
+                }
+                at += lit.len();
                 if last && !self.ends_open {
-                    return rest.is_empty();
+                    return at == len;
                 }
                 continue;
             }
             if last && !self.ends_open {
-                return rest.len() >= lit.len() && rest.ends_with(lit.as_str());
+                return len - at >= lit.len() && starts_at(len - lit.len(), lit);
             }
-            match rest.find(lit.as_str()) {
-                Some(at) => rest = &rest[at + lit.len()..],
+            match find(at, lit) {
+                Some(found) => at = found + lit.len(),
                 None => return false,
             }
         }
@@ -236,7 +264,7 @@ mod matcher_tests {
         ];
         let values = [
             "", "a", "A", "aa", "aaa", "ab", "abc", "abbc", "Anna", "xana", "öß", "ÖxSS", "aba",
-            "abXbYc", "aXa",
+            "abXbYc", "aXa", "AB", "ABXBYC", "AaA", "xAN", "ANNA", "ÖXSS",
         ];
         for p in &patterns {
             for ci in [true, false] {

@@ -46,6 +46,11 @@ impl ApiError {
         Self::detail(INVALID_PARAMS, location, "path", message)
     }
 
+    /// A 400 about a request header.
+    pub fn header(location: &str, message: impl Into<String>) -> Self {
+        Self::detail(INVALID_PARAMS, location, "header", message)
+    }
+
     fn detail(top: &str, location: &str, kind: &str, message: impl Into<String>) -> Self {
         ApiError {
             status: StatusCode::BAD_REQUEST,
@@ -86,8 +91,16 @@ impl ApiError {
     }
 }
 
+/// PubNub's text for a request that ran out of time (spec §9).
+pub const TOO_SLOW: &str =
+    "The server took longer to respond than the maximum allowed processing time.";
+
 impl From<rusqlite::Error> for ApiError {
     fn from(e: rusqlite::Error) -> Self {
+        // Only the store's query budget interrupts a statement.
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted) {
+            return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, TOO_SLOW);
+        }
         ApiError::internal(e)
     }
 }

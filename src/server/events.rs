@@ -9,12 +9,18 @@
 //!   that only moves forward, taken under the keyset's lock, so a keyset's buffer is
 //!   sorted by timetoken and a reader that saw timetoken `T` can never later find an
 //!   event at or before `T` appearing.
-//! * A subscriber waits on the keyset's [`Notify`]: no polling loops. Publishing wakes
-//!   every waiter of that keyset, each re-scans the buffer from its own timetoken
-//!   (a binary search, then the few newer events).
+//! * A subscriber waits on its own [`Notify`], registered under each of its channels:
+//!   no polling loops. Publishing wakes only the waiters of the channels its events
+//!   are routed to; each re-scans the buffer from what it already looked at (a binary
+//!   search, then the few newer events).
 //! * The buffer keeps at most [`EventConfig::max_events`] events, none older than
-//!   [`EventConfig::max_age`], and at most [`EventConfig::max_routes`] (event, channel)
-//!   routes, so a user in 50,000 channels cannot blow the memory budget.
+//!   [`EventConfig::max_age`], at most [`EventConfig::max_routes`] (event, channel)
+//!   routes (a user in 50,000 channels) and at most [`EventConfig::max_bytes`] per
+//!   keyset and [`EventConfig::max_total_bytes`] over all keysets (30 KB custom
+//!   values); the oldest events go first.
+//! * A subscriber that fell behind (its timetoken is older than the oldest event
+//!   still buffered) gets what PubNub gives for a timetoken older than its message
+//!   queue: the oldest events still held, no error; what was dropped is not replayed.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -49,6 +55,12 @@ pub struct EventConfig {
     /// Most (event, channel) routes kept per keyset (a user event fans out to every
     /// channel the user is a member of).
     pub max_routes: usize,
+    /// Most bytes of events (payloads and routes) kept per keyset: 10,000 events of
+    /// 30 KB custom values would otherwise hold 300 MB.
+    pub max_bytes: usize,
+    /// Most bytes of events kept over all keysets together; past it the oldest events
+    /// of whichever keyset holds them go first.
+    pub max_total_bytes: usize,
 }
 
 impl Default for EventConfig {
@@ -58,6 +70,8 @@ impl Default for EventConfig {
             max_events: 10_000,
             max_age: Duration::from_secs(600),
             max_routes: 200_000,
+            max_bytes: 64 << 20,
+            max_total_bytes: 256 << 20,
         }
     }
 }
@@ -250,24 +264,55 @@ struct Stored {
     routes: Box<[Box<str>]>,
 }
 
+impl Stored {
+    /// What the event costs in memory, roughly: its text plus a fixed overhead.
+    fn bytes(&self) -> usize {
+        64 + self.payload.len() + self.routes.iter().map(|r| r.len() + 16).sum::<usize>()
+    }
+}
+
 #[derive(Default)]
 struct Ring {
     events: VecDeque<Stored>,
     routes: usize,
+    bytes: usize,
 }
 
 impl Ring {
-    fn evict(&mut self, config: &EventConfig, now_tt: u64) {
+    fn push(&mut self, event: Stored) {
+        self.routes += event.routes.len();
+        self.bytes += event.bytes();
+        self.events.push_back(event);
+    }
+
+    /// Drops the oldest event; returns its size in bytes.
+    fn pop_oldest(&mut self) -> usize {
+        match self.events.pop_front() {
+            Some(e) => {
+                self.routes -= e.routes.len();
+                let n = e.bytes();
+                self.bytes -= n;
+                n
+            }
+            None => 0,
+        }
+    }
+
+    /// Drops the oldest events until the keyset's bounds hold; returns the bytes freed.
+    fn evict(&mut self, config: &EventConfig, now_tt: u64) -> usize {
         let max_age = (config.max_age.as_nanos() / 100) as u64;
         let oldest = now_tt.saturating_sub(max_age);
+        let mut freed = 0;
         while let Some(front) = self.events.front() {
-            let too_many = self.events.len() > config.max_events || self.routes > config.max_routes;
+            let too_many = self.events.len() > config.max_events
+                || self.routes > config.max_routes
+                || self.bytes > config.max_bytes;
             if !too_many && front.tt >= oldest {
                 break;
             }
-            self.routes -= front.routes.len();
-            self.events.pop_front();
+            freed += self.pop_oldest();
         }
+        freed
     }
 
     /// The timetoken of the newest event buffered.
@@ -313,9 +358,53 @@ impl Ring {
     }
 }
 
+/// The waiting calls of each channel: (registration id, the call's own [`Notify`]).
+type Waiters = HashMap<Box<str>, Vec<(u64, Arc<Notify>)>>;
+
 struct Keyset {
     ring: Mutex<Ring>,
-    notify: Notify,
+    /// Who waits on which channel: each waiting subscribe call has its own [`Notify`],
+    /// registered under every channel it listens to.
+    waiters: Mutex<Waiters>,
+    next_waiter: AtomicU64,
+}
+
+impl Keyset {
+    /// Wakes the calls waiting on any of `channels` (a permit is kept for one that is
+    /// between looking and waiting, so nothing is missed).
+    fn wake(&self, channels: &[&str]) {
+        let waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+        for ch in channels {
+            for (_, notify) in waiters.get(*ch).into_iter().flatten() {
+                notify.notify_one();
+            }
+        }
+    }
+}
+
+/// A waiting call's registration, removed when the call ends (or its client hangs up).
+struct Registration<'a> {
+    keyset: &'a Keyset,
+    id: u64,
+    channels: &'a [String],
+}
+
+impl Drop for Registration<'_> {
+    fn drop(&mut self) {
+        let mut waiters = self
+            .keyset
+            .waiters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for ch in self.channels {
+            if let Some(list) = waiters.get_mut(ch.as_str()) {
+                list.retain(|(id, _)| *id != self.id);
+                if list.is_empty() {
+                    waiters.remove(ch.as_str());
+                }
+            }
+        }
+    }
 }
 
 /// One message of a subscribe response.
@@ -372,6 +461,10 @@ pub struct EventHub {
     last_sweep: Mutex<Instant>,
     /// Subscribe calls waiting right now.
     waiting: AtomicUsize,
+    /// Bytes of events buffered over all keysets.
+    total_bytes: AtomicUsize,
+    /// Times a waiting subscribe call was woken to look for its events.
+    wakeups: AtomicUsize,
 }
 
 /// Counts a waiting subscribe call for as long as it lives (a client that hangs up
@@ -402,6 +495,8 @@ impl EventHub {
             clock: AtomicU64::new(0),
             last_sweep: Mutex::new(Instant::now()),
             waiting: AtomicUsize::new(0),
+            total_bytes: AtomicUsize::new(0),
+            wakeups: AtomicUsize::new(0),
         }
     }
 
@@ -417,7 +512,8 @@ impl EventHub {
                 .or_insert_with(|| {
                     Arc::new(Keyset {
                         ring: Mutex::new(Ring::default()),
-                        notify: Notify::new(),
+                        waiters: Mutex::new(HashMap::new()),
+                        next_waiter: AtomicU64::new(0),
                     })
                 })
                 .clone()
@@ -453,9 +549,12 @@ impl EventHub {
             return;
         }
         let ks = self.keyset(sub);
+        let mut touched: Vec<String> = Vec::new();
         {
             let mut ring = ks.ring.lock().unwrap_or_else(|e| e.into_inner());
+            let before = ring.bytes;
             for change in changes {
+                touched.extend(change.routes.iter().cloned());
                 let mut routes: Vec<Box<str>> = change
                     .routes
                     .into_iter()
@@ -463,16 +562,55 @@ impl EventHub {
                     .collect();
                 routes.sort();
                 routes.dedup();
-                ring.routes += routes.len();
-                ring.events.push_back(Stored {
+                ring.push(Stored {
                     tt: self.next_tt(),
                     payload: Arc::from(change.payload),
                     routes: routes.into_boxed_slice(),
                 });
             }
-            ring.evict(&self.config, now_timetoken());
+            let added = ring.bytes - before;
+            let freed = ring.evict(&self.config, now_timetoken());
+            self.total_bytes.fetch_add(added, Ordering::SeqCst);
+            self.total_bytes.fetch_sub(freed, Ordering::SeqCst);
         }
-        ks.notify.notify_waiters();
+        // Only the calls waiting on a channel these events go to.
+        touched.sort();
+        touched.dedup();
+        ks.wake(&touched.iter().map(String::as_str).collect::<Vec<_>>());
+        self.evict_over_total();
+    }
+
+    /// While all keysets together hold more than [`EventConfig::max_total_bytes`],
+    /// drops the oldest event of all (one ring lock at a time, under the map lock, the
+    /// same order as everywhere else).
+    fn evict_over_total(&self) {
+        if self.total_bytes.load(Ordering::SeqCst) <= self.config.max_total_bytes {
+            return;
+        }
+        let map = self.keysets.lock().unwrap_or_else(|e| e.into_inner());
+        while self.total_bytes.load(Ordering::SeqCst) > self.config.max_total_bytes {
+            let oldest = map
+                .values()
+                .filter_map(|ks| {
+                    let ring = ks.ring.lock().unwrap_or_else(|e| e.into_inner());
+                    ring.events.front().map(|e| (e.tt, ks))
+                })
+                .min_by_key(|(tt, _)| *tt);
+            let Some((_, ks)) = oldest else {
+                return;
+            };
+            let freed = ks
+                .ring
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop_oldest();
+            self.total_bytes.fetch_sub(freed, Ordering::SeqCst);
+        }
+    }
+
+    /// Bytes of events buffered over all keysets (tests, diagnostics).
+    pub fn buffered_bytes(&self) -> usize {
+        self.total_bytes.load(Ordering::SeqCst)
     }
 
     /// The handshake: the current timetoken and no messages.
@@ -504,12 +642,27 @@ impl EventHub {
         // Events up to here were looked at and none was for us: a wake-up caused by
         // another channel's event only looks at what is newer.
         let mut scanned = since;
+        // Registered before the first look, so a publish between a look and the wait
+        // leaves a permit instead of being missed.
+        let me = Arc::new(Notify::new());
+        let _registration = {
+            let id = ks.next_waiter.fetch_add(1, Ordering::Relaxed);
+            let mut waiters = ks.waiters.lock().unwrap_or_else(|e| e.into_inner());
+            for ch in channels {
+                waiters
+                    .entry(ch.as_str().into())
+                    .or_default()
+                    .push((id, me.clone()));
+            }
+            Registration {
+                keyset: &ks,
+                id,
+                channels,
+            }
+        };
         loop {
-            // Register for a wake-up before looking, so a publish between the look and
-            // the wait is not missed.
-            let notified = ks.notify.notified();
+            let notified = me.notified();
             tokio::pin!(notified);
-            notified.as_mut().enable();
             {
                 let ring = ks.ring.lock().unwrap_or_else(|e| e.into_inner());
                 if let Some(batch) = ring.collect(sub, channels, since, scanned) {
@@ -518,7 +671,9 @@ impl EventHub {
                 scanned = ring.newest().unwrap_or(scanned).max(scanned);
             }
             tokio::select! {
-                _ = &mut notified => {}
+                _ = &mut notified => {
+                    self.wakeups.fetch_add(1, Ordering::Relaxed);
+                }
                 _ = &mut deadline => {
                     let ring = ks.ring.lock().unwrap_or_else(|e| e.into_inner());
                     return ring.collect(sub, channels, since, scanned).unwrap_or_else(|| Batch {
@@ -529,6 +684,12 @@ impl EventHub {
                 }
             }
         }
+    }
+
+    /// How many times a waiting subscribe call was woken by a write (tests,
+    /// diagnostics: a write wakes only the calls waiting on its channels).
+    pub fn wakeups(&self) -> usize {
+        self.wakeups.load(Ordering::Relaxed)
     }
 
     /// How many subscribe calls are waiting for events right now.
@@ -562,7 +723,8 @@ impl EventHub {
         let mut map = self.keysets.lock().unwrap_or_else(|e| e.into_inner());
         map.retain(|_, ks| {
             let mut ring = ks.ring.lock().unwrap_or_else(|e| e.into_inner());
-            ring.evict(&self.config, now_tt);
+            let freed = ring.evict(&self.config, now_tt);
+            self.total_bytes.fetch_sub(freed, Ordering::SeqCst);
             !ring.events.is_empty() || Arc::strong_count(ks) > 1
         });
     }
@@ -671,6 +833,112 @@ mod tests {
         hub.publish("k", vec![change(&["a", "b", "c"])]);
         hub.publish("k", vec![change(&["d", "e"])]);
         assert_eq!(hub.buffered("k"), 1);
+    }
+
+    fn big(id: &str, kb: usize) -> Change {
+        Change {
+            payload: format!(r#"{{"id":"{id}","blob":"{}"}}"#, "x".repeat(kb * 1000)),
+            routes: vec![id.to_string()],
+        }
+    }
+
+    #[test]
+    fn bytes_budget_per_keyset_evicts_the_oldest() {
+        let hub = EventHub::new(EventConfig {
+            max_bytes: 200_000,
+            ..Default::default()
+        });
+        for i in 0..20 {
+            hub.publish("k", vec![big(&format!("u{i}"), 30)]);
+        }
+        // 30 KB each: six fit in 200 KB.
+        assert_eq!(hub.buffered("k"), 6);
+        assert!(hub.buffered_bytes() <= 200_000);
+        let ks = hub.keyset("k");
+        let ring = ks.ring.lock().unwrap();
+        let b = ring
+            .collect(
+                "k",
+                &["u13".to_string(), "u14".to_string(), "u19".to_string()],
+                0,
+                0,
+            )
+            .unwrap();
+        let got: Vec<_> = b.messages.iter().map(|m| m.channel.as_str()).collect();
+        assert_eq!(got, ["u14", "u19"], "the newest are kept");
+    }
+
+    #[test]
+    fn total_bytes_budget_spans_keysets_and_drops_the_oldest_of_all() {
+        let hub = EventHub::new(EventConfig {
+            max_total_bytes: 300_000,
+            ..Default::default()
+        });
+        for i in 0..10 {
+            hub.publish("a", vec![big(&format!("a{i}"), 30)]);
+            hub.publish("b", vec![big(&format!("b{i}"), 30)]);
+        }
+        hub.publish("c", vec![big("c0", 30)]);
+        assert!(hub.buffered_bytes() <= 300_000, "{}", hub.buffered_bytes());
+        let (a, b, c) = (hub.buffered("a"), hub.buffered("b"), hub.buffered("c"));
+        assert_eq!(a + b + c, 9, "nine events of ~30 KB fit in 300 KB");
+        assert_eq!(c, 1, "the newest event stays");
+        // The oldest went first, whichever keyset held them: a9 and b9 are the newest.
+        assert_eq!((a, b), (4, 4));
+        let ks = hub.keyset("a");
+        let ring = ks.ring.lock().unwrap();
+        assert!(ring.collect("a", &["a5".to_string()], 0, 0).is_none());
+        assert!(ring.collect("a", &["a6".to_string()], 0, 0).is_some());
+    }
+
+    #[test]
+    fn a_subscriber_behind_gets_the_oldest_still_held() {
+        let hub = EventHub::new(EventConfig {
+            max_events: 2,
+            ..Default::default()
+        });
+        let before = hub.handshake("k").tt;
+        for i in 0..5 {
+            hub.publish("k", vec![change(&[&format!("u{i}")])]);
+        }
+        let ks = hub.keyset("k");
+        let ring = ks.ring.lock().unwrap();
+        let chans: Vec<String> = (0..5).map(|i| format!("u{i}")).collect();
+        let b = ring.collect("k", &chans, before, 0).unwrap();
+        let got: Vec<_> = b.messages.iter().map(|m| m.channel.as_str()).collect();
+        assert_eq!(got, ["u3", "u4"]);
+    }
+
+    #[tokio::test]
+    async fn a_write_wakes_only_the_subscribers_of_its_channels() {
+        let hub = Arc::new(EventHub::default());
+        let since = hub.handshake("k").tt;
+        let waiter = |ch: &str| {
+            let (hub, ch) = (hub.clone(), vec![ch.to_string()]);
+            tokio::spawn(async move { hub.wait("k", &ch, since, Duration::from_secs(10)).await })
+        };
+        let on_b = waiter("b");
+        let on_a = waiter("a");
+        while hub.waiting() < 2 {
+            tokio::task::yield_now().await;
+        }
+        for _ in 0..50 {
+            hub.publish("k", vec![change(&["x"])]);
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(hub.wakeups(), 0, "nobody waits on x");
+        hub.publish("k", vec![change(&["a"])]);
+        let got = on_a.await.unwrap();
+        assert_eq!(got.messages[0].channel, "a");
+        assert_eq!(hub.wakeups(), 1, "only the call waiting on a woke");
+        hub.publish("k", vec![change(&["b"])]);
+        assert_eq!(on_b.await.unwrap().messages.len(), 1);
+        assert_eq!(hub.waiting(), 0);
+        let ks = hub.keyset("k");
+        assert!(
+            ks.waiters.lock().unwrap().is_empty(),
+            "registrations are removed"
+        );
     }
 
     #[test]

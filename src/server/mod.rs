@@ -8,8 +8,10 @@
 //! clients receive by long-polling the subscribe endpoint ([`events`], [`subscribe`]).
 
 pub mod body;
+pub mod conn;
 pub mod error;
 pub mod events;
+pub mod guard;
 pub mod model;
 pub mod params;
 pub mod render;
@@ -52,6 +54,35 @@ pub struct ServerConfig {
     pub log_requests: bool,
 }
 
+/// What one client may cost the server, and who may talk to it.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Longest a list query (filter, sort, count) may run before it is stopped and
+    /// answered with a 503.
+    pub query_budget: std::time::Duration,
+    /// The web origin allowed to read subscribe answers from a browser
+    /// (`Access-Control-Allow-Origin`); none by default, so a web page cannot read a
+    /// developer's local events.
+    pub allow_origin: Option<String>,
+    /// Most connections open at once; more are closed as soon as they are accepted.
+    /// Waiting subscribe calls count too.
+    pub max_connections: usize,
+    /// How long a connection may take to send a whole request head, and how long a
+    /// kept-alive connection may sit idle between requests.
+    pub header_timeout: std::time::Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            query_budget: store::DEFAULT_QUERY_BUDGET,
+            allow_origin: None,
+            max_connections: 512,
+            header_timeout: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
 /// A server running in this process.
 pub struct RunningServer {
     /// The address it listens on.
@@ -85,6 +116,15 @@ pub enum StartError {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    #[error("the database {} is in use by another appctx server (it holds {}); stop that one or use another --db", path.display(), lock.display())]
+    InUse { path: PathBuf, lock: PathBuf },
+    #[error("cannot lock the database {}: {source}", lock.display())]
+    Lock {
+        lock: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("--allow-origin {0:?} is not a valid header value")]
+    Origin(String),
     #[error("cannot seed the demo keyset: {0}")]
     Seed(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -106,15 +146,26 @@ pub async fn start_with_events(
     config: ServerConfig,
     events: EventConfig,
 ) -> Result<RunningServer, StartError> {
+    start_with(config, events, Limits::default()).await
+}
+
+/// [`start`], with the event settings of `events` and the resource bounds of `limits`.
+pub async fn start_with(
+    config: ServerConfig,
+    events: EventConfig,
+    limits: Limits,
+) -> Result<RunningServer, StartError> {
     if let Some(dir) = config.db.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
+    let db_lock = lock_database(&config.db)?;
     let hub = Arc::new(EventHub::new(events));
-    let store = Store::open_with_events(&config.db, config.referential_integrity, hub.clone())
+    let mut store = Store::open_with_events(&config.db, config.referential_integrity, hub.clone())
         .map_err(|source| StartError::Database {
             path: config.db.clone(),
             source,
         })?;
+    store.set_query_budget(limits.query_budget);
     seed::initialise(&store, config.empty).map_err(|e| StartError::Seed(e.to_string()))?;
     let listener = TcpListener::bind(config.listen)
         .await
@@ -126,27 +177,70 @@ pub async fn start_with_events(
         addr: config.listen,
         source,
     })?;
-    let state = Arc::new(AppState { store });
-    let mut app = routes::router(state);
+    let allow_origin = match &limits.allow_origin {
+        None => None,
+        Some(o) => {
+            Some(axum::http::HeaderValue::from_str(o).map_err(|_| StartError::Origin(o.clone()))?)
+        }
+    };
+    let state = Arc::new(AppState {
+        store,
+        allow_origin,
+        _db_lock: db_lock,
+    });
+    let mut app =
+        routes::router(state).layer(axum::extract::DefaultBodyLimit::max(guard::MAX_BODY_BYTES));
     if let Some(keys) = config.signing.clone() {
         app = app.layer(middleware::from_fn_with_state(
             Arc::new(keys),
             signing::verify,
         ));
     }
+    app = app
+        .layer(middleware::from_fn_with_state(
+            limits.header_timeout,
+            guard::read_body,
+        ))
+        .layer(middleware::from_fn(guard::check));
+    if addr.ip().is_loopback() {
+        app = app.layer(middleware::from_fn(guard::loopback_host));
+    }
     if config.log_requests {
         app = app.layer(middleware::from_fn(log_request));
     }
-    let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            eprintln!("appctx serve: {e}");
-        }
-    });
+    let task = tokio::spawn(async move { conn::serve(listener, app, &limits).await });
     Ok(RunningServer {
         addr,
         events: hub,
         task,
     })
+}
+
+/// Takes the lock file next to the database (`DB.lock`), so a second server on the
+/// same file (another `appctx serve`, or the TUI's embedded one) refuses to start
+/// instead of both running and their writes failing with "database is locked". The
+/// operating system releases it when the process ends, however it ends.
+fn lock_database(db: &std::path::Path) -> Result<std::fs::File, StartError> {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".lock");
+    let lock = PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .map_err(|source| StartError::Lock {
+            lock: lock.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StartError::InUse {
+            path: db.to_path_buf(),
+            lock,
+        }),
+        Err(std::fs::TryLockError::Error(source)) => Err(StartError::Lock { lock, source }),
+    }
 }
 
 /// One line per request on stderr: method, path, status, milliseconds.

@@ -13,20 +13,27 @@ pub struct Query(pub Vec<(String, String)>);
 
 impl Query {
     /// Splits and percent-decodes a raw query string. `+` stays a plus sign: PubNub
-    /// clients encode spaces as `%20`.
-    pub fn parse(raw: Option<&str>) -> Query {
+    /// clients encode spaces as `%20`. A key or value that does not decode to UTF-8 is
+    /// a 400 naming it (never a silent U+FFFD).
+    pub fn parse(raw: Option<&str>) -> Result<Query, ApiError> {
         let Some(raw) = raw else {
-            return Query::default();
+            return Ok(Query::default());
         };
         let pairs = raw
             .split('&')
             .filter(|p| !p.is_empty())
             .map(|p| {
                 let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                (decode(k), decode(v))
+                let key = decode(k).ok_or_else(|| {
+                    ApiError::query("query", "A query parameter name is not UTF-8 once decoded.")
+                })?;
+                let value = decode(v).ok_or_else(|| {
+                    ApiError::query(&key, format!("{key} is not UTF-8 once percent-decoded."))
+                })?;
+                Ok((key, value))
             })
-            .collect();
-        Query(pairs)
+            .collect::<Result<_, ApiError>>()?;
+        Ok(Query(pairs))
     }
 
     /// The first value of `key`.
@@ -46,10 +53,11 @@ impl Query {
     }
 }
 
-fn decode(s: &str) -> String {
+fn decode(s: &str) -> Option<String> {
     percent_encoding::percent_decode_str(s)
-        .decode_utf8_lossy()
-        .into_owned()
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
 }
 
 /// What `include` asked for.
@@ -96,12 +104,7 @@ impl Include {
                         inc.related_kind = true
                     }
                     other => {
-                        let allowed = match rel {
-                            Some(r) => format!(
-                                "custom, status, type, {r}, {r}.custom, {r}.status, {r}.type"
-                            ),
-                            None => "custom, status, type".to_string(),
-                        };
+                        let allowed = crate::api::rules::include_tokens(target).join(", ");
                         return Err(ApiError::query(
                             "include",
                             format!("Unknown include value '{other}'. Allowed values: {allowed}."),
@@ -121,34 +124,7 @@ pub struct SortKey {
     pub descending: bool,
 }
 
-/// Sortable fields per target (spec §6).
-pub fn sort_fields(target: Target) -> &'static [&'static str] {
-    match target {
-        Target::Users => &["id", "name", "updated", "type", "status"],
-        Target::Channels => &["id", "name", "description", "updated", "type", "status"],
-        Target::Memberships => &[
-            "channel.id",
-            "channel.name",
-            "channel.description",
-            "channel.updated",
-            "channel.status",
-            "channel.type",
-            "updated",
-            "status",
-            "type",
-        ],
-        Target::Members => &[
-            "uuid.id",
-            "uuid.name",
-            "uuid.updated",
-            "uuid.status",
-            "uuid.type",
-            "updated",
-            "status",
-            "type",
-        ],
-    }
-}
+pub use crate::api::rules::sort_fields;
 
 /// A parsed list request.
 #[derive(Debug, Clone)]
@@ -165,6 +141,19 @@ pub struct ListParams {
 
 /// Default and maximum page size.
 pub const MAX_LIMIT: u64 = 100;
+
+/// Most comparisons (`==`, `LIKE`, …) in one filter: each costs a pass over every
+/// candidate row (the query budget bounds the rest).
+pub const MAX_FILTER_TERMS: usize = 200;
+
+/// The comparisons in a filter.
+fn terms(e: &Expr) -> usize {
+    match e {
+        Expr::Or(items) | Expr::And(items) => items.iter().map(terms).sum(),
+        Expr::Not(inner) => terms(inner),
+        Expr::Compare { .. } | Expr::Like { .. } => 1,
+    }
+}
 
 impl ListParams {
     /// Parses the list parameters of a request for `target`.
@@ -199,7 +188,15 @@ impl ListParams {
         let mut sort = Vec::new();
         for value in q.all("sort") {
             for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                sort.push(parse_sort_key(part, target)?);
+                let key = parse_sort_key(part, target)?;
+                // Each field once, so there are never more keys than fields.
+                if sort.iter().any(|k: &SortKey| k.field == key.field) {
+                    return Err(ApiError::query(
+                        "sort",
+                        format!("Sort field '{}' is given more than once.", key.field),
+                    ));
+                }
+                sort.push(key);
             }
         }
         let filter = match q.get("filter") {
@@ -210,6 +207,12 @@ impl ListParams {
                     .map_err(|e| ApiError::query("filter", format!("Invalid filter: {e}.")))?,
             ),
         };
+        if let Some(n) = filter.as_ref().map(terms).filter(|n| *n > MAX_FILTER_TERMS) {
+            return Err(ApiError::query(
+                "filter",
+                format!("Invalid filter: {n} comparisons; at most {MAX_FILTER_TERMS} are allowed."),
+            ));
+        }
         Ok(ListParams {
             limit,
             offset,
@@ -301,13 +304,13 @@ mod tests {
 
     #[test]
     fn include_rejects_unknown_tokens_and_ignores_total_count() {
-        let q = Query::parse(Some("include=custom%2Cstatus,totalCount"));
+        let q = Query::parse(Some("include=custom%2Cstatus,totalCount")).unwrap();
         let inc = Include::parse(&q, Target::Users).unwrap();
         assert!(inc.custom && inc.status && !inc.kind);
-        let q = Query::parse(Some("include=channel"));
+        let q = Query::parse(Some("include=channel")).unwrap();
         assert!(Include::parse(&q, Target::Users).is_err());
         let inc = Include::parse(
-            &Query::parse(Some("include=channel.custom")),
+            &Query::parse(Some("include=channel.custom")).unwrap(),
             Target::Memberships,
         )
         .unwrap();
@@ -316,7 +319,7 @@ mod tests {
 
     #[test]
     fn sort_accepts_comma_and_repeated_forms() {
-        let q = Query::parse(Some("sort=name:desc,updated&sort=id%3Aasc"));
+        let q = Query::parse(Some("sort=name:desc,updated&sort=id%3Aasc")).unwrap();
         let p = ListParams::parse(&q, Target::Users).unwrap();
         let keys: Vec<_> = p
             .sort
@@ -327,7 +330,7 @@ mod tests {
             keys,
             vec![("name", true), ("updated", false), ("id", false)]
         );
-        let q = Query::parse(Some("sort=email"));
+        let q = Query::parse(Some("sort=email")).unwrap();
         assert!(ListParams::parse(&q, Target::Users).is_err());
     }
 
@@ -341,21 +344,32 @@ mod tests {
             "count=maybe",
         ] {
             assert!(
-                ListParams::parse(&Query::parse(Some(bad)), Target::Users).is_err(),
+                ListParams::parse(&Query::parse(Some(bad)).unwrap(), Target::Users).is_err(),
                 "{bad}"
             );
         }
-        let p =
-            ListParams::parse(&Query::parse(Some("count=True&limit=10")), Target::Users).unwrap();
+        let p = ListParams::parse(
+            &Query::parse(Some("count=True&limit=10")).unwrap(),
+            Target::Users,
+        )
+        .unwrap();
         assert!(p.count);
         assert_eq!(p.limit, 10);
     }
 
     #[test]
     fn end_cursor_pages_backwards() {
-        let p = ListParams::parse(&Query::parse(Some("end=MTU&limit=10")), Target::Users).unwrap();
+        let p = ListParams::parse(
+            &Query::parse(Some("end=MTU&limit=10")).unwrap(),
+            Target::Users,
+        )
+        .unwrap();
         assert_eq!((p.offset, p.limit), (5, 10));
-        let p = ListParams::parse(&Query::parse(Some("end=Mw&limit=10")), Target::Users).unwrap();
+        let p = ListParams::parse(
+            &Query::parse(Some("end=Mw&limit=10")).unwrap(),
+            Target::Users,
+        )
+        .unwrap();
         assert_eq!((p.offset, p.limit), (0, 3));
     }
 }

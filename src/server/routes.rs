@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::body::{self, check_channel_id, check_user_id, MAX_RECORD_BYTES};
+use super::body::{self, check_channel_id, check_user_id};
 use super::error::ApiError;
 use super::model::Kind;
 use super::params::{encode_cursor, Include, ListParams, Query};
@@ -25,6 +25,10 @@ use crate::filter::Target;
 /// What every handler shares.
 pub struct AppState {
     pub store: Store,
+    /// `Access-Control-Allow-Origin` of subscribe answers, when one was allowed.
+    pub allow_origin: Option<axum::http::HeaderValue>,
+    /// The database's lock file, held for as long as any request may use the store.
+    pub(crate) _db_lock: std::fs::File,
 }
 
 type Shared = State<Arc<AppState>>;
@@ -196,15 +200,12 @@ async fn list_objects(
     kind: Kind,
     q: Option<String>,
 ) -> Result<Response, ApiError> {
-    let q = Query::parse(q.as_deref());
+    let q = Query::parse(q.as_deref())?;
     let inc = Include::parse(&q, target(kind))?;
     let p = ListParams::parse(&q, target(kind))?;
     // A list may scan many rows: off the async threads, so it never stalls others.
     let (st2, p2) = (st.clone(), p.clone());
-    let (rows, total) =
-        tokio::task::spawn_blocking(move || st2.store.list_objects(&sub, kind, &p2))
-            .await
-            .map_err(ApiError::internal)??;
+    let (rows, total) = blocking(move || st2.store.list_objects(&sub, kind, &p2)).await?;
     let data: Vec<_> = rows.iter().map(|r| render::object(kind, r, &inc)).collect();
     Ok(ok_json(&list_envelope(data, total, &p)))
 }
@@ -217,13 +218,27 @@ async fn get_object(
     q: Option<String>,
 ) -> Result<Response, ApiError> {
     check_id(kind, &id)?;
-    let q = Query::parse(q.as_deref());
+    let q = Query::parse(q.as_deref())?;
     let inc = Include::parse(&q, target(kind))?;
-    let row = st
-        .store
-        .get_object(&sub, kind, &id)?
+    let row = blocking(move || st.store.get_object(&sub, kind, &id))
+        .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(ok_json(&single(Some(render::object(kind, &row, &inc)))))
+}
+
+/// The `If-Match` header: absent, or visible ASCII (an eTag never holds anything
+/// else); anything else is a 400 rather than a write that is silently unconditional.
+fn if_match(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    match headers.get(header::IF_MATCH) {
+        None => Ok(None),
+        Some(v) => match v.to_str() {
+            Ok(text) => Ok(Some(text.trim().to_string())),
+            Err(_) => Err(ApiError::header(
+                "If-Match",
+                "If-Match must be an eTag from an earlier answer (visible ASCII).",
+            )),
+        },
+    }
 }
 
 async fn set_object(
@@ -236,36 +251,16 @@ async fn set_object(
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     check_id(kind, &id)?;
-    let q = Query::parse(q.as_deref());
+    let q = Query::parse(q.as_deref())?;
     let inc = Include::parse(&q, target(kind))?;
+    let if_match = if_match(&headers)?;
     let patch = body::object_patch(&bytes, kind)?;
-    // The record-size rule applies to what would be stored.
-    {
-        let existing_or_new =
-            patch.apply(&st.store.get_object(&sub, kind, &id)?.unwrap_or_default());
-        let full = render::object(
-            kind,
-            &existing_or_new,
-            &Include {
-                custom: true,
-                status: true,
-                kind: true,
-                ..Default::default()
-            },
-        );
-        let size = serde_json::to_vec(&full).map(|v| v.len()).unwrap_or(0);
-        if size > MAX_RECORD_BYTES {
-            return Err(ApiError::body(
-                "body",
-                format!("The {} would be {size} bytes; a record may be at most {MAX_RECORD_BYTES} bytes.", kind.noun().to_lowercase()),
-            ));
-        }
-    }
-    let if_match = headers
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim);
-    match st.store.set_object(&sub, kind, &id, &patch, if_match)? {
+    let outcome = blocking(move || {
+        st.store
+            .set_object(&sub, kind, &id, &patch, if_match.as_deref())
+    })
+    .await?;
+    match outcome {
         SetOutcome::PreconditionFailed => Err(ApiError::new(
             StatusCode::PRECONDITION_FAILED,
             format!(
@@ -286,8 +281,18 @@ async fn remove_object(
     kind: Kind,
 ) -> Result<Response, ApiError> {
     check_id(kind, &id)?;
-    st.store.remove_object(&sub, kind, &id)?;
+    blocking(move || st.store.remove_object(&sub, kind, &id)).await?;
     Ok(ok_json(&single::<()>(None)))
+}
+
+/// Runs a store call on the blocking pool: SQLite never runs on the async workers, so
+/// a slow query cannot stall other requests (or `/time/0`).
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)?
 }
 
 fn check_view_id(view: View, id: &str) -> Result<(), ApiError> {
@@ -305,14 +310,11 @@ async fn list_relations(
     q: Option<String>,
 ) -> Result<Response, ApiError> {
     check_view_id(view, &id)?;
-    let q = Query::parse(q.as_deref());
+    let q = Query::parse(q.as_deref())?;
     let inc = Include::parse(&q, view.target())?;
     let p = ListParams::parse(&q, view.target())?;
-    let (st2, p2) = (st.clone(), p.clone());
-    let (rows, total) =
-        tokio::task::spawn_blocking(move || st2.store.list_relations(&sub, view, &id, &p2))
-            .await
-            .map_err(ApiError::internal)??;
+    let p2 = p.clone();
+    let (rows, total) = blocking(move || st.store.list_relations(&sub, view, &id, &p2)).await?;
     let data: Vec<_> = rows
         .iter()
         .map(|r| render::relation(view, r, &inc))
@@ -329,13 +331,16 @@ async fn manage_relations(
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     check_view_id(view, &id)?;
-    let q = Query::parse(q.as_deref());
+    let q = Query::parse(q.as_deref())?;
     let inc = Include::parse(&q, view.target())?;
     let p = ListParams::parse(&q, view.target())?;
     let b = body::manage_body(&bytes, view)?;
-    let (rows, total) = st
-        .store
-        .manage_relations(&sub, view, &id, &b.set, &b.delete, &p)?;
+    let p2 = p.clone();
+    let (rows, total) = blocking(move || {
+        st.store
+            .manage_relations(&sub, view, &id, &b.set, &b.delete, &p2)
+    })
+    .await?;
     let data: Vec<_> = rows
         .iter()
         .map(|r| render::relation(view, r, &inc))

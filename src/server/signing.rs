@@ -11,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
+use super::guard::{MAX_BODY_BYTES, TOO_LARGE};
 use super::params::Query;
 use crate::api::signature::{canonical_query, sign_v2};
 
@@ -43,17 +44,22 @@ fn forbidden(location: &str, message: impl Into<String>) -> Response {
 /// The middleware.
 pub async fn verify(State(keys): State<Arc<Keys>>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, 4 << 20).await {
+    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
         Err(_) => {
-            return ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Request payload is too large.",
-            )
-            .into_response()
+            let mut e = ApiError::body(
+                "body",
+                format!("A request body may be at most {MAX_BODY_BYTES} bytes."),
+            );
+            e.status = StatusCode::PAYLOAD_TOO_LARGE;
+            e.message = TOO_LARGE.to_string();
+            return e.into_response();
         }
     };
-    let query = Query::parse(parts.uri.query());
+    let query = match Query::parse(parts.uri.query()) {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
+    };
     let Some(signature) = query.get("signature") else {
         return forbidden(
             "signature",
@@ -70,7 +76,7 @@ pub async fn verify(State(keys): State<Arc<Keys>>, req: Request, next: Next) -> 
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default();
-    if (now - ts).abs() > MAX_SKEW_SECS {
+    if now.abs_diff(ts) > MAX_SKEW_SECS.unsigned_abs() {
         return forbidden(
             "timestamp",
             format!("timestamp {ts} is more than {MAX_SKEW_SECS} s away from the server's clock ({now})."),
@@ -79,8 +85,10 @@ pub async fn verify(State(keys): State<Arc<Keys>>, req: Request, next: Next) -> 
     let canonical = canonical_query(query.0.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     // The path as sent, and as some SDKs sign it: before percent-encoding the ids
     // (the Python SDK does this, so `user name` is signed but `user%20name` sent).
+    // Only segment by segment, and never when a segment decodes to a `/`: then the
+    // decoded path would name another route (`demo%2Fuuids%2Fu1` is not `demo/uuids/u1`).
     let raw = parts.uri.path();
-    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+    let decoded = decoded_path(raw).unwrap_or_else(|| raw.to_string());
     let sign = |path: &str| {
         sign_v2(
             &keys.secret_key,
@@ -98,6 +106,21 @@ pub async fn verify(State(keys): State<Arc<Keys>>, req: Request, next: Next) -> 
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// `path` with each segment percent-decoded, unless one decodes to something holding
+/// a `/` (or to invalid UTF-8).
+fn decoded_path(path: &str) -> Option<String> {
+    let segments = path
+        .split('/')
+        .map(|seg| {
+            let d = percent_encoding::percent_decode_str(seg)
+                .decode_utf8()
+                .ok()?;
+            (!d.contains('/')).then_some(d)
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(segments.join("/"))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value as SqlValue;
@@ -13,8 +14,10 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use super::error::ApiError;
 use super::events::{Change, EventHub};
 use super::model::{now_micros, sort_key, Kind, ObjectRow, RelationRow};
-use super::params::ListParams;
+use super::params::{Include, ListParams};
+use super::render;
 use super::sql::{compile, decode_pattern};
+use crate::api::rules::MAX_RECORD_BYTES;
 use crate::api::types::Custom;
 use crate::filter::Target;
 
@@ -140,13 +143,23 @@ pub struct Store {
     pub referential_integrity: bool,
     /// Where the events of committed writes go (spec §12).
     events: Arc<EventHub>,
+    /// Longest a query that reads a list may run before SQLite interrupts it (503).
+    query_budget: Duration,
 }
+
+/// How long a list query may run by default (see [`Store::set_query_budget`]).
+pub const DEFAULT_QUERY_BUDGET: Duration = Duration::from_secs(5);
+/// SQLite virtual-machine steps between two looks at the clock.
+const PROGRESS_STEPS: std::os::raw::c_int = 10_000;
 
 fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    // WAL + NORMAL: a committed write is in the OS before we answer, so it survives
-    // the process being killed.
+    // WAL + NORMAL: a committed write is in the WAL file (handed to the OS) before we
+    // answer, so it survives the process crashing or being killed. The WAL is synced
+    // to disk at checkpoints, not per commit: a power loss or OS crash may roll back
+    // the last acknowledged writes (the database stays consistent). That is the
+    // promise, stated in the README; FULL would add an fsync per write.
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // Reads through the OS page cache instead of copying pages into a small cache.
@@ -259,7 +272,28 @@ impl Store {
             next_reader: AtomicUsize::new(0),
             referential_integrity,
             events,
+            query_budget: DEFAULT_QUERY_BUDGET,
         })
+    }
+
+    /// Sets how long a list (with its filter and sort) may run; past it SQLite stops
+    /// the query and the answer is a 503, so no filter can hold a connection for
+    /// minutes.
+    pub fn set_query_budget(&mut self, budget: Duration) {
+        self.query_budget = budget;
+    }
+
+    /// Runs `f` on `c` with the query budget armed.
+    fn budgeted<T>(
+        &self,
+        c: &Connection,
+        f: impl FnOnce() -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let deadline = Instant::now() + self.query_budget;
+        c.progress_handler(PROGRESS_STEPS, Some(move || Instant::now() >= deadline));
+        let result = f();
+        c.progress_handler(PROGRESS_STEPS, None::<fn() -> bool>);
+        result
     }
 
     /// The event hub the writes publish to.
@@ -355,6 +389,9 @@ impl Store {
                     });
                 }
             }
+            // Checked here, inside the write, so two racing PATCHes that each fit
+            // cannot add up to a record over the limit.
+            check_object_size(kind, &row)?;
             row.updated = next_updated(base.updated);
             row.etag = row.compute_etag(kind);
             upsert_object(&tx, sub, kind, &row)?;
@@ -454,7 +491,7 @@ impl Store {
             args.extend(cond.params);
         }
         let order = order_by(p, false, "o.id_k, o.id");
-        self.read(|c| {
+        self.read(|c| self.budgeted(c, || {
             let sql = format!(
                 "SELECT {OBJECT_COLS} FROM objects o WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
             );
@@ -475,7 +512,7 @@ impl Store {
                 None
             };
             Ok((rows, total))
-        })
+        }))
     }
 
     /// A page of a user's memberships or a channel's members, with the metadata of the
@@ -487,7 +524,7 @@ impl Store {
         id: &str,
         p: &ListParams,
     ) -> Result<(Vec<RelationWithObject>, Option<u64>), ApiError> {
-        self.read(|c| list_relations(c, sub, view, id, p))
+        self.read(|c| self.budgeted(c, || list_relations(c, sub, view, id, p)))
     }
 
     /// Applies a membership/member PATCH atomically (deletes, then upserts) and returns
@@ -551,7 +588,7 @@ impl Store {
                     changes.push(Change::membership_delete(&u, &ch));
                 }
             }
-            for entry in set {
+            for (i, entry) in set.iter().enumerate() {
                 let (u, ch) = ids(&entry.other_id);
                 let existing = get_relation(&tx, sub, &u, &ch)?;
                 let base = existing.clone().unwrap_or_else(|| RelationRow {
@@ -582,15 +619,71 @@ impl Store {
                 }
                 row.updated = next_updated(base.updated);
                 row.etag = row.compute_etag();
+                // As stored, with what it kept from before: the body check saw only
+                // the entry.
+                check_relation_size(view, &row, i)?;
                 upsert_relation(&tx, sub, &row)?;
                 changes.push(Change::membership_set(&row, entry));
             }
-            let result = list_relations(&tx, sub, view, id, p)?;
+            // The answer lists the relations with the request's filter: budgeted like
+            // a read, so a slow filter cannot hold the writer.
+            let result = self.budgeted(&tx, || list_relations(&tx, sub, view, id, p))?;
             tx.commit()?;
             self.events.publish(sub, changes);
             Ok(result)
         })
     }
+}
+
+/// A user or channel as stored must fit in [`MAX_RECORD_BYTES`] as JSON (with every
+/// field included).
+fn check_object_size(kind: Kind, row: &ObjectRow) -> Result<(), ApiError> {
+    let all = Include {
+        custom: true,
+        status: true,
+        kind: true,
+        ..Default::default()
+    };
+    let size = serde_json::to_vec(&render::object(kind, row, &all))
+        .map(|v| v.len())
+        .unwrap_or(0);
+    if size > MAX_RECORD_BYTES {
+        return Err(ApiError::body(
+            "body",
+            format!(
+                "The {} would be {size} bytes; a record may be at most {MAX_RECORD_BYTES} bytes.",
+                kind.noun().to_lowercase()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A membership as stored (every field, the other end as an id) must fit in
+/// [`MAX_RECORD_BYTES`] as JSON.
+fn check_relation_size(view: View, row: &RelationRow, at: usize) -> Result<(), ApiError> {
+    let all = Include {
+        custom: true,
+        status: true,
+        kind: true,
+        ..Default::default()
+    };
+    let item = RelationWithObject {
+        relation: row.clone(),
+        other: None,
+    };
+    let size = serde_json::to_vec(&render::relation(view, &item, &all))
+        .map(|v| v.len())
+        .unwrap_or(0);
+    if size > MAX_RECORD_BYTES {
+        return Err(ApiError::body(
+            &format!("set[{at}]"),
+            format!(
+                "set[{at}] would be stored as {size} bytes; a record may be at most {MAX_RECORD_BYTES} bytes."
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn get_object(

@@ -96,12 +96,17 @@ class AppctxServer:
             "--empty",
             *extra_args,
         ]
+        # `serve` reads its signing keys from PUBNUB_* too: a developer's shell
+        # must not turn these servers into signing ones.
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("PUBNUB_SECRET_KEY", "PUBNUB_PUBLISH_KEY")}
         self.proc = subprocess.Popen(
             self.args,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=self._log,
             cwd=str(self.tmpdir),
+            env=env,
         )
         AppctxServer._all.append(self)
         self.base_url, self.origin = self._wait_ready()
