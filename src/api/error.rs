@@ -39,6 +39,9 @@ pub enum Error {
     /// The request was refused before sending: an argument is not acceptable.
     #[error("{0}")]
     InvalidInput(String),
+    /// A walk over a list could not give a consistent result (it changed too fast).
+    #[error("{0}")]
+    Inconsistent(String),
     /// The client is read-only and the operation writes.
     #[error("read-only mode: refusing to {operation} (nothing was sent)")]
     ReadOnly { operation: String },

@@ -13,6 +13,7 @@ pub mod retry;
 pub mod signature;
 pub mod subscribe;
 pub mod types;
+pub mod walk;
 
 pub use client::{Client, ClientOptions, Observer, RequestRecord, PNSDK};
 pub use error::Error;
@@ -24,3 +25,4 @@ pub use options::{
 };
 pub use paging::Pager;
 pub use retry::RetryPolicy;
+pub use walk::{Walk, WalkItem, WalkStats};

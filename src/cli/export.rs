@@ -12,14 +12,15 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::args::ExportArgs;
 use super::record::{ChannelRecord, Header, MembershipRecord, Record, RelationState, UserRecord};
 use super::{progress, CliError, Ctx};
 use crate::api::types::{Member, Membership};
-use crate::api::{Client, Error, Include, ListOptions, Pager, RelationInclude, MAX_LIMIT};
+use crate::api::{
+    Client, Error, Include, ListOptions, RelationInclude, Walk, WalkItem, WalkStats, MAX_LIMIT,
+};
 
 /// Relation lists fetched at once.
 const CONCURRENCY: usize = 8;
@@ -27,12 +28,33 @@ const CONCURRENCY: usize = 8;
 /// Memberships keyed by (user id, channel id).
 type Relations = BTreeMap<(String, String), RelationState>;
 
-/// Counts of what was written.
+/// Counts of what was written, and what changed while it was read.
 #[derive(Debug, Default, Serialize)]
 pub struct ExportCounts {
     pub users: u64,
     pub channels: u64,
     pub memberships: u64,
+    /// One line per list that changed during the export.
+    pub changes: Vec<String>,
+}
+
+/// What to tell about a list that changed while it was walked, if it did.
+fn change_note(kind: &str, stats: &WalkStats, end: Option<u64>) -> Option<String> {
+    let moved = stats.shifts > 0;
+    let counts_differ = stats.total_at_start != end || end.is_some_and(|e| e != stats.yielded);
+    if !moved && !counts_differ {
+        return None;
+    }
+    let count = |t: Option<u64>| t.map_or_else(|| "?".to_string(), |t| t.to_string());
+    Some(format!(
+        "{kind} changed during the export: {} at the start, {} at the end, {} written; \
+         {} pages were re-read where records had moved. Every one that existed throughout \
+         is in the file exactly once; those added or removed meanwhile may or may not be.",
+        count(stats.total_at_start),
+        count(end),
+        stats.yielded,
+        stats.shifts
+    ))
 }
 
 /// Runs `appctx export`.
@@ -45,6 +67,9 @@ pub async fn run(ctx: &Ctx, args: ExportArgs) -> Result<(), CliError> {
         "exported {} users, {} channels, {} memberships",
         counts.users, counts.channels, counts.memberships
     );
+    for note in &counts.changes {
+        eprintln!("appctx: {note}");
+    }
     Ok(())
 }
 
@@ -65,37 +90,45 @@ pub async fn export(
     };
 
     let mut user_ids = Vec::new();
-    let mut pages = client.users_pager(all.clone())?;
-    while let Some(page) = pages.next_page().await {
-        for u in page?.data {
+    let mut users = client.users_walk(all.clone())?;
+    while let Some(batch) = users.next_batch().await {
+        for u in batch? {
             line(out, &Record::User(UserRecord::from_user(&u, meta)))?;
             user_ids.push(u.user_id);
         }
         bar.set_position(user_ids.len() as u64);
     }
     counts.users = user_ids.len() as u64;
+    let end = users.total_now().await?;
+    counts
+        .changes
+        .extend(change_note("users", users.stats(), end));
 
     let mut channel_ids = Vec::new();
-    let mut pages = client.channels_pager(all)?;
-    while let Some(page) = pages.next_page().await {
-        for c in page?.data {
+    let mut channels = client.channels_walk(all)?;
+    while let Some(batch) = channels.next_batch().await {
+        for c in batch? {
             line(out, &Record::Channel(ChannelRecord::from_channel(&c, meta)))?;
             channel_ids.push(c.channel_id);
         }
         bar.set_position(counts.users + channel_ids.len() as u64);
     }
     counts.channels = channel_ids.len() as u64;
+    let end = channels.total_now().await?;
+    counts
+        .changes
+        .extend(change_note("channels", channels.stats(), end));
 
     let from_users = thorough || user_ids.len() <= channel_ids.len();
     let from_channels = thorough || !from_users;
     let mut relations = Relations::new();
     if from_users {
-        let list = |user: &str| client.memberships_pager(user, relation_options());
+        let list = |user: &str| client.memberships_walk(user, relation_options());
         let key = |user: &str, m: &Membership| (user.to_string(), m.channel.id().to_string());
         walk(&user_ids, list, key, &mut relations).await?;
     }
     if from_channels {
-        let list = |channel: &str| client.members_pager(channel, relation_options());
+        let list = |channel: &str| client.members_walk(channel, relation_options());
         let key = |channel: &str, m: &Member| (m.uuid.id().to_string(), channel.to_string());
         walk(&channel_ids, list, key, &mut relations).await?;
     }
@@ -122,9 +155,9 @@ fn relation_options() -> ListOptions<RelationInclude> {
 
 /// Lists the relations of each owner (`list` = one owner's pager), several owners at
 /// a time, and keys each by (user, channel) with `key(owner, item)`.
-async fn walk<T: DeserializeOwned>(
+async fn walk<T: WalkItem>(
     owners: &[String],
-    list: impl Fn(&str) -> Result<Pager<T>, Error>,
+    list: impl Fn(&str) -> Result<Walk<T>, Error>,
     key: impl Fn(&str, &T) -> (String, String),
     relations: &mut Relations,
 ) -> Result<(), Error>
