@@ -57,8 +57,8 @@ impl Error {
     }
 
     /// True for errors that may succeed when tried again: 429, 5xx, timeouts and
-    /// network failures. Other 4xx never are. (The client resends a write after a
-    /// broken connection only when the request never left.)
+    /// network failures. Other 4xx never are. (The client resends a write only when
+    /// it cannot have been applied: it never left, or the answer was 429 or 503.)
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api { status, .. } => *status == 429 || (500..=599).contains(status),

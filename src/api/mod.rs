@@ -15,7 +15,7 @@ pub mod subscribe;
 pub mod types;
 pub mod walk;
 
-pub use client::{Client, ClientOptions, Observer, RequestRecord, PNSDK};
+pub use client::{Client, ClientOptions, Observer, RequestRecord, MAX_RESPONSE_BYTES, PNSDK};
 pub use error::Error;
 pub use keyset::{Keyset, Secret, DEFAULT_ORIGIN};
 pub use options::{
