@@ -441,3 +441,56 @@ async fn with_no_keyset_anywhere_the_embedded_server_is_used() {
     );
     assert_eq!(got["name"], "L");
 }
+
+/// Raw terminal controls, C1 controls, bidi overrides and zero-width characters.
+fn unsafe_chars(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|c| *c != '\n' && appctx::text::is_unsafe(*c))
+        .collect()
+}
+
+#[tokio::test]
+async fn nothing_from_the_data_reaches_the_terminal_raw() {
+    let env = Env::start().await;
+    let hostile = "Eve\u{1b}]52;c;cm0gLXJmIH4=\u{7}\u{1b}[2J\u{9b}31m\u{202e}gpj.exe\u{200b}";
+    json(
+        &env.run(&["users", "set", "eve", "--name", hostile, "--status", "=1+2"])
+            .await,
+    );
+    for format in ["table", "json", "jsonl", "csv"] {
+        for args in [
+            vec!["users", "list", "--format", format],
+            vec!["users", "get", "eve", "--format", format],
+        ] {
+            let out = env.run(&args).await;
+            expect_code(&out, 0);
+            let text = stdout(&out);
+            assert!(unsafe_chars(&text).is_empty(), "{args:?}: {text:?}");
+            assert!(text.contains("Eve"), "{args:?}: {text}");
+        }
+    }
+    let csv = stdout(&env.run(&["users", "get", "eve", "--format", "csv"]).await);
+    assert!(csv.contains(",'=1+2"), "formula neutralised: {csv}");
+    // JSON output means the same data, only escaped.
+    let v = json(&env.run(&["users", "get", "eve", "--format", "json"]).await);
+    assert_eq!(v["name"], hostile);
+    // Raw CSV to a pipe is the data as stored.
+    let raw = stdout(
+        &env.run(&["users", "get", "eve", "--format", "raw-csv"])
+            .await,
+    );
+    assert!(raw.contains(hostile) && raw.contains(",=1+2"), "{raw:?}");
+
+    // Error messages quote file content and server text: escaped too.
+    let file = env.path("evil.jsonl");
+    std::fs::write(
+        &file,
+        "{\"kind\":\"\\u001b[31mspace\\u0085\",\"id\":\"x\"}\n",
+    )
+    .unwrap();
+    let out = env.run(&["import", &file]).await;
+    expect_code(&out, 2);
+    let err = stderr(&out);
+    assert!(unsafe_chars(&err).is_empty(), "{err:?}");
+    assert!(err.contains("\\u{1b}[31mspace"), "{err}");
+}

@@ -178,7 +178,8 @@ where
 }
 
 fn line(out: &mut dyn Write, record: &Record) -> Result<(), CliError> {
-    serde_json::to_writer(&mut *out, record).map_err(|e| CliError::Io(e.to_string()))?;
+    // Escaped like all JSON we print: the file may well be shown on a terminal.
+    crate::text::write_json(&mut *out, record).map_err(|e| CliError::Io(e.to_string()))?;
     out.write_all(b"\n")?;
     Ok(())
 }

@@ -74,7 +74,7 @@ pub async fn run(ctx: &Ctx, args: ImportArgs) -> Result<(), CliError> {
     }
     let conn = ctx.connect().await?;
     let report = import(&conn.client, records, args.dry_run).await;
-    let json = serde_json::to_string_pretty(&report).map_err(|e| CliError::Io(e.to_string()))?;
+    let json = crate::text::json_string(&report, true).map_err(|e| CliError::Io(e.to_string()))?;
     super::output::write_stdout(format!("{json}\n").as_bytes())?;
     let verb = if args.dry_run { "would be " } else { "" };
     for (kind, t) in [
@@ -468,5 +468,5 @@ async fn import_user_memberships(
 
 /// A message on stderr that does not tear the progress bar.
 fn report(bar: &ProgressBar, message: &str) {
-    bar.suspend(|| eprintln!("appctx: {message}"));
+    bar.suspend(|| eprintln!("appctx: {}", crate::text::escape_lines(message)));
 }

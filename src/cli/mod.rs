@@ -156,7 +156,8 @@ pub async fn run(global: &GlobalArgs, command: Command) -> ExitCode {
         Err(CliError::Io(m)) if m.contains("Broken pipe") => ExitCode::SUCCESS,
         Err(e) => {
             if !matches!(e, CliError::Failed(_)) {
-                eprintln!("appctx: {e}");
+                // Messages carry ids, file lines and server text: nothing raw.
+                eprintln!("appctx: {}", crate::text::escape_lines(&e.to_string()));
             }
             ExitCode::from(e.exit_code())
         }
@@ -174,7 +175,8 @@ async fn dispatch(global: &GlobalArgs, command: Command) -> Result<(), CliError>
         Command::Export(a) => export::run(&ctx, a).await,
         Command::Import(a) => import::run(&ctx, a).await,
         Command::Config => {
-            output::write_stdout(ctx.settings.report().as_bytes())?;
+            let report = ctx.settings.report();
+            output::write_stdout(crate::text::escape_lines(&report).as_bytes())?;
             Ok(())
         }
     }

@@ -1,6 +1,7 @@
 //! Printing records to stdout as a table, JSON, JSON Lines or CSV. Records are the wire
 //! models serialised back to their JSON, so nothing the server sent is dropped; the
 //! table and CSV flatten nested objects one level (`channel.name`), `custom` stays JSON.
+//! Nothing reaches the terminal raw: see [`crate::text`] for what is escaped where.
 
 use std::io::{IsTerminal, Write};
 
@@ -10,6 +11,7 @@ use serde_json::{Map, Value};
 use super::args::Format;
 use super::CliError;
 use crate::api::types::Page;
+use crate::text;
 
 /// Widest a table cell gets before it is cut.
 const MAX_CELL: usize = 40;
@@ -66,9 +68,9 @@ pub fn to_value<T: Serialize>(v: &T) -> Value {
 pub fn print_one(format: Format, record: &Value) -> Result<(), CliError> {
     let text = match format {
         Format::Json => pretty(record) + "\n",
-        Format::Jsonl => record.to_string() + "\n",
+        Format::Jsonl => compact(record) + "\n",
         Format::Table => table(std::slice::from_ref(record)),
-        Format::Csv => csv(std::slice::from_ref(record)),
+        Format::Csv | Format::RawCsv => csv(std::slice::from_ref(record), csv_mode(format)),
     };
     write_stdout(text.as_bytes())
 }
@@ -90,9 +92,9 @@ pub fn print_list(format: Format, listing: &Listing) -> Result<(), CliError> {
             }
             pretty(&Value::Object(m)) + "\n"
         }
-        Format::Jsonl => listing.rows.iter().map(|r| r.to_string() + "\n").collect(),
+        Format::Jsonl => listing.rows.iter().map(|r| compact(r) + "\n").collect(),
         Format::Table => table(&listing.rows),
-        Format::Csv => csv(&listing.rows),
+        Format::Csv | Format::RawCsv => csv(&listing.rows, csv_mode(format)),
     };
     write_stdout(text.as_bytes())?;
     if format != Format::Json {
@@ -103,13 +105,19 @@ pub fn print_list(format: Format, listing: &Listing) -> Result<(), CliError> {
         if let (Some(n), true) = (&listing.next, listing.more) {
             note.push_str(&format!("; next page: --next {n}"));
         }
-        eprintln!("{note}");
+        eprintln!("{}", text::escape(&note));
     }
     Ok(())
 }
 
+/// Indented JSON with unsafe characters escaped (`\u0085`).
 fn pretty(v: &Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+    text::json_string(v, true).unwrap_or_default()
+}
+
+/// One-line JSON with unsafe characters escaped.
+fn compact(v: &Value) -> String {
+    text::json_string(v, false).unwrap_or_default()
 }
 
 /// Columns (in first-seen order) and the cells of each row, nested objects flattened
@@ -151,7 +159,7 @@ fn cell(v: Option<&Value>) -> String {
     }
 }
 
-/// Aligned columns; long cells are cut with `…`, control characters shown as spaces.
+/// Aligned columns; long cells are cut with `…`, unsafe characters shown escaped.
 pub fn table(rows: &[Value]) -> String {
     let (columns, flat) = flatten(rows);
     let cells: Vec<Vec<String>> = flat
@@ -160,10 +168,7 @@ pub fn table(rows: &[Value]) -> String {
             columns
                 .iter()
                 .map(|c| {
-                    let text: String = cell(r.get(c))
-                        .chars()
-                        .map(|ch| if ch.is_control() { ' ' } else { ch })
-                        .collect();
+                    let text = text::escape(&cell(r.get(c))).into_owned();
                     if text.chars().count() > MAX_CELL {
                         text.chars().take(MAX_CELL - 1).collect::<String>() + "…"
                     } else {
@@ -196,7 +201,11 @@ pub fn table(rows: &[Value]) -> String {
         out.push('\n');
     };
     if !columns.is_empty() {
-        line(&columns);
+        let shown: Vec<String> = columns
+            .iter()
+            .map(|c| text::escape(c).into_owned())
+            .collect();
+        line(&shown);
     }
     for r in &cells {
         line(r);
@@ -204,15 +213,40 @@ pub fn table(rows: &[Value]) -> String {
     out
 }
 
-/// RFC 4180 CSV with a header row.
-pub fn csv(rows: &[Value]) -> String {
+/// How CSV cells are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CsvMode {
+    /// For spreadsheets: formulas neutralised, unsafe characters escaped (line
+    /// breaks and tabs kept, quoted).
+    Safe,
+    /// Every value as stored.
+    Raw,
+    /// As stored, but unsafe characters escaped: raw CSV shown on a terminal.
+    RawOnTerminal,
+}
+
+fn csv_mode(format: Format) -> CsvMode {
+    match format {
+        Format::RawCsv if std::io::stdout().is_terminal() => CsvMode::RawOnTerminal,
+        Format::RawCsv => CsvMode::Raw,
+        _ => CsvMode::Safe,
+    }
+}
+
+/// RFC 4180 CSV with a header row, its cells written as `mode` says.
+pub fn csv(rows: &[Value], mode: CsvMode) -> String {
     let (columns, flat) = flatten(rows);
     let mut out = String::new();
     let quote = |s: &str| {
+        let s = match mode {
+            CsvMode::Safe => text::neutralise_formula(&text::escape_lines(s)).into_owned(),
+            CsvMode::Raw => s.to_string(),
+            CsvMode::RawOnTerminal => text::escape_lines(s).into_owned(),
+        };
         if s.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", s.replace('"', "\"\""))
         } else {
-            s.to_string()
+            s
         }
     };
     out.push_str(
@@ -255,6 +289,38 @@ mod tests {
     #[test]
     fn csv_quotes_what_needs_it() {
         let rows = vec![json!({"id":"a,b","name":"say \"hi\"","custom":null})];
-        assert_eq!(csv(&rows), "id,name,custom\n\"a,b\",\"say \"\"hi\"\"\",\n");
+        assert_eq!(
+            csv(&rows, CsvMode::Safe),
+            "id,name,custom\n\"a,b\",\"say \"\"hi\"\"\",\n"
+        );
+    }
+
+    #[test]
+    fn csv_neutralises_formulas_and_escapes_controls_unless_raw() {
+        let rows = vec![json!({"id":"=cmd|' /C calc'!A0","name":"a\u{1b}[2Jb\nc","n":-5,"s":"-5"})];
+        assert_eq!(
+            csv(&rows, CsvMode::Safe),
+            "id,name,n,s\n'=cmd|' /C calc'!A0,\"a\\u{1b}[2Jb\nc\",-5,-5\n"
+        );
+        assert_eq!(
+            csv(&rows, CsvMode::Raw),
+            "id,name,n,s\n=cmd|' /C calc'!A0,\"a\u{1b}[2Jb\nc\",-5,-5\n"
+        );
+        assert_eq!(
+            csv(&rows, CsvMode::RawOnTerminal),
+            "id,name,n,s\n=cmd|' /C calc'!A0,\"a\\u{1b}[2Jb\nc\",-5,-5\n"
+        );
+    }
+
+    #[test]
+    fn tables_and_json_show_no_raw_controls() {
+        let rows = vec![json!({"id":"x\u{1b}]52;c;aGk=\u{7}","name":"\u{202e}abc\u{9b}"})];
+        let t = table(&rows);
+        assert!(!t.chars().any(|c| c != '\n' && text::is_unsafe(c)), "{t:?}");
+        assert!(t.contains("x\\u{1b}]52;c;aGk=\\u{7}"), "{t}");
+        for j in [pretty(&rows[0]), compact(&rows[0])] {
+            assert!(!j.chars().any(|c| c != '\n' && text::is_unsafe(c)), "{j:?}");
+            assert!(j.contains("\\u009b") && j.contains("\\u202e"), "{j}");
+        }
     }
 }
