@@ -481,11 +481,13 @@ fn api_error(status: StatusCode, body: &[u8], label: &str) -> Error {
 /// Splits an origin URL into `scheme://host[:port]` and a path prefix. A bare host
 /// (`ps.pndsn.com`) means https.
 fn split_origin(origin: &str) -> Result<(String, String), Error> {
-    let origin = origin.trim();
-    let with_scheme = if origin.contains("://") {
-        origin.to_string()
+    let raw = origin.trim();
+    // Messages show the origin with any credentials in it masked.
+    let origin = crate::text::mask_url(raw);
+    let with_scheme = if raw.contains("://") {
+        raw.to_string()
     } else {
-        format!("https://{origin}")
+        format!("https://{raw}")
     };
     let url = reqwest::Url::parse(&with_scheme)
         .map_err(|e| Error::InvalidInput(format!("origin '{origin}' is not a URL: {e}")))?;

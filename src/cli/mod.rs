@@ -66,7 +66,9 @@ pub struct GlobalArgs {
 impl std::fmt::Debug for GlobalArgs {
     /// The flags with the secrets masked.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&self.flags(), f)
+        let mut flags = self.flags();
+        flags.origin = flags.origin.map(|o| crate::text::mask_url(&o).into_owned());
+        std::fmt::Debug::fmt(&flags, f)
     }
 }
 
@@ -215,6 +217,7 @@ mod tests {
             secret_key: Some("sec-c-TOPSECRET".into()),
             auth_key: Some("token-TOPSECRET".into()),
             subscribe_key: Some("sub-c-shown".into()),
+            origin: Some("http://u:TOPSECRET@127.0.0.1:1".into()),
             ..Default::default()
         };
         let shown = format!("{args:?}");
