@@ -6,6 +6,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
 
 use futures::StreamExt;
 use indicatif::ProgressBar;
@@ -15,7 +17,7 @@ use super::args::ImportArgs;
 use super::record::{
     ChannelRecord, MembershipRecord, Record, RelationState, UserRecord, FORMAT, VERSION,
 };
-use super::{progress, CliError, Ctx};
+use super::{progress, validate, CliError, Ctx};
 use crate::api::types::{Channel, ETag, HasId, User};
 use crate::api::{
     Client, Error, Include, ListOptions, Pager, RelationInclude, RelationListOptions, SetOptions,
@@ -35,6 +37,8 @@ pub struct Tally {
     pub updated: u64,
     pub unchanged: u64,
     pub failed: u64,
+    /// Not attempted: the import stopped first (the server was unreachable).
+    pub skipped: u64,
 }
 
 impl Tally {
@@ -44,7 +48,44 @@ impl Tally {
             Outcome::Updated => self.updated += 1,
             Outcome::Unchanged => self.unchanged += 1,
             Outcome::Failed(_) => self.failed += 1,
+            Outcome::Skipped => self.skipped += 1,
         }
+    }
+}
+
+/// Requests in a row that could not reach the server before the import stops.
+const UNREACHABLE_IN_A_ROW: u32 = 8;
+
+/// Stops the import once the server has been unreachable (connection failures or
+/// timeouts) for several requests in a row, instead of failing every record slowly.
+#[derive(Default)]
+struct Breaker {
+    in_a_row: AtomicU32,
+    stopped: Mutex<Option<String>>,
+}
+
+impl Breaker {
+    /// Counts one answer (or its absence).
+    fn note<T>(&self, result: &Result<T, Error>) {
+        match result {
+            Err(e @ (Error::Network { .. } | Error::Timeout { .. })) => {
+                let n = self.in_a_row.fetch_add(1, Ordering::SeqCst) + 1;
+                if n >= UNREACHABLE_IN_A_ROW {
+                    if let Ok(mut stopped) = self.stopped.lock() {
+                        stopped.get_or_insert_with(|| e.to_string());
+                    }
+                }
+            }
+            _ => self.in_a_row.store(0, Ordering::SeqCst),
+        }
+    }
+
+    fn tripped(&self) -> bool {
+        self.stopped.lock().map_or(true, |s| s.is_some())
+    }
+
+    fn reason(&self) -> Option<String> {
+        self.stopped.lock().ok().and_then(|s| s.clone())
     }
 }
 
@@ -56,6 +97,9 @@ pub struct ImportReport {
     pub users: Tally,
     pub channels: Tally,
     pub memberships: Tally,
+    /// Why the import stopped early, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
 }
 
 enum Outcome {
@@ -63,6 +107,7 @@ enum Outcome {
     Updated,
     Unchanged,
     Failed(String),
+    Skipped,
 }
 
 /// Runs `appctx import`.
@@ -83,9 +128,18 @@ pub async fn run(ctx: &Ctx, args: ImportArgs) -> Result<(), CliError> {
         ("memberships", report.memberships),
     ] {
         eprintln!(
-            "{kind}: {} {verb}created, {} {verb}updated, {} unchanged, {} failed",
-            t.created, t.updated, t.unchanged, t.failed
+            "{kind}: {} {verb}created, {} {verb}updated, {} unchanged, {} failed, {} not sent",
+            t.created, t.updated, t.unchanged, t.failed, t.skipped
         );
+    }
+    if let Some(reason) = &report.stopped {
+        let skipped = report.users.skipped + report.channels.skipped + report.memberships.skipped;
+        eprintln!(
+            "appctx: import stopped: the server could not be reached {UNREACHABLE_IN_A_ROW} times in a row ({}); {skipped} records were not sent. \
+             To resume, run the same import again: records already written are found unchanged and skipped.",
+            crate::text::escape(reason)
+        );
+        return Err(CliError::Failed("import stopped".into()));
     }
     let failed = report.users.failed + report.channels.failed + report.memberships.failed;
     if failed > 0 {
@@ -146,18 +200,17 @@ pub fn parse(text: &str) -> Result<Records, CliError> {
                 }
             }
             Record::User(u) => {
-                check_id(&u.id, "user", n, &mut problems);
+                check(validate::user(&u), n, &mut problems);
                 dup(format!("user '{}'", u.id), n, &mut problems);
                 records.users.push((n, u));
             }
             Record::Channel(c) => {
-                check_id(&c.id, "channel", n, &mut problems);
+                check(validate::channel(&c), n, &mut problems);
                 dup(format!("channel '{}'", c.id), n, &mut problems);
                 records.channels.push((n, c));
             }
             Record::Membership(m) => {
-                check_id(&m.user, "user", n, &mut problems);
-                check_id(&m.channel, "channel", n, &mut problems);
+                check(validate::membership(&m), n, &mut problems);
                 dup(
                     format!("membership '{}' in '{}'", m.user, m.channel),
                     n,
@@ -182,24 +235,27 @@ pub fn parse(text: &str) -> Result<Records, CliError> {
     Err(CliError::Usage(msg))
 }
 
-fn check_id(id: &str, what: &str, line: usize, problems: &mut Vec<String>) {
-    if id.is_empty() || id == "." || id == ".." {
-        problems.push(format!("line {line}: '{id}' is not a usable {what} id"));
-    }
+fn check(found: Vec<String>, line: usize, problems: &mut Vec<String>) {
+    problems.extend(found.into_iter().map(|p| format!("line {line}: {p}")));
 }
 
 /// Imports parsed records into the keyset `client` talks to.
 pub async fn import(client: &Client, records: Records, dry_run: bool) -> ImportReport {
     let total = records.users.len() + records.channels.len() + records.memberships.len();
     let bar = progress::bar(total as u64, "importing");
-    let report = ImportReport {
-        dry_run,
-        users: import_objects(client, records.users, dry_run, &bar).await,
-        channels: import_objects(client, records.channels, dry_run, &bar).await,
-        memberships: import_memberships(client, records.memberships, dry_run, &bar).await,
-    };
+    let breaker = Breaker::default();
+    let users = import_objects(client, records.users, dry_run, &bar, &breaker).await;
+    let channels = import_objects(client, records.channels, dry_run, &bar, &breaker).await;
+    let memberships =
+        import_memberships(client, records.memberships, dry_run, &bar, &breaker).await;
     bar.finish_and_clear();
-    report
+    ImportReport {
+        dry_run,
+        users,
+        channels,
+        memberships,
+        stopped: breaker.reason(),
+    }
 }
 
 /// A user or channel record, as the importer handles it.
@@ -284,7 +340,11 @@ impl ObjectRecord for ChannelRecord {
 /// only their records fail.
 type Lookup<M> = (HashMap<String, M>, HashMap<String, String>);
 
-async fn stored<R: ObjectRecord>(client: &Client, ids: &[&str]) -> Result<Lookup<R::Model>, Error> {
+async fn stored<R: ObjectRecord>(
+    client: &Client,
+    ids: &[&str],
+    breaker: &Breaker,
+) -> Result<Lookup<R::Model>, Error> {
     if ids.len() > LOOKUP_ONE_BY_ONE {
         let all = R::pager(client)?.collect_all().await?;
         let found = all.into_iter().map(|m| (m.id().to_string(), m)).collect();
@@ -296,6 +356,7 @@ async fn stored<R: ObjectRecord>(client: &Client, ids: &[&str]) -> Result<Lookup
         .map(|id| async move { (*id, R::get(client, id).await) })
         .buffer_unordered(CONCURRENCY);
     while let Some((id, result)) = lookups.next().await {
+        breaker.note(&result);
         match result {
             Ok(m) => {
                 found.insert(id.to_string(), m);
@@ -314,13 +375,19 @@ async fn import_objects<R: ObjectRecord>(
     records: Vec<(usize, R)>,
     dry_run: bool,
     bar: &ProgressBar,
+    breaker: &Breaker,
 ) -> Tally {
     let mut tally = Tally::default();
     if records.is_empty() {
         return tally;
     }
+    if breaker.tripped() {
+        tally.skipped = records.len() as u64;
+        bar.inc(records.len() as u64);
+        return tally;
+    }
     let ids: Vec<&str> = records.iter().map(|(_, r)| r.id()).collect();
-    let (existing, lookup_failed) = match stored::<R>(client, &ids).await {
+    let (existing, lookup_failed) = match stored::<R>(client, &ids, breaker).await {
         Ok(found) => found,
         Err(e) => {
             report(bar, &format!("cannot read the stored {}s: {e}", R::NOUN));
@@ -338,17 +405,16 @@ async fn import_objects<R: ObjectRecord>(
                     (Some(e), _) => Outcome::Failed(e.clone()),
                     (None, Some(s)) if record.matches(s) => Outcome::Unchanged,
                     (None, s) if dry_run => created_or_updated(s.is_some()),
-                    (None, Some(s)) => {
-                        let tag = ETag(R::etag(s).to_string());
-                        match record.write(client, Some(tag)).await {
-                            Ok(()) => Outcome::Updated,
+                    _ if breaker.tripped() => Outcome::Skipped,
+                    (None, s) => {
+                        let tag = s.map(|s| ETag(R::etag(s).to_string()));
+                        let result = record.write(client, tag).await;
+                        breaker.note(&result);
+                        match result {
+                            Ok(()) => created_or_updated(s.is_some()),
                             Err(e) => Outcome::Failed(e.to_string()),
                         }
                     }
-                    (None, None) => match record.write(client, None).await {
-                        Ok(()) => Outcome::Created,
-                        Err(e) => Outcome::Failed(e.to_string()),
-                    },
                 };
                 (line, record.id(), outcome)
             }
@@ -379,18 +445,18 @@ async fn import_memberships(
     records: Vec<(usize, MembershipRecord)>,
     dry_run: bool,
     bar: &ProgressBar,
+    breaker: &Breaker,
 ) -> Tally {
     let mut by_user: BTreeMap<&str, Vec<&(usize, MembershipRecord)>> = BTreeMap::new();
     for r in &records {
         by_user.entry(r.1.user.as_str()).or_default().push(r);
     }
     let mut tally = Tally::default();
-    let mut per_user =
-        futures::stream::iter(by_user)
-            .map(|(user, recs)| async move {
-                import_user_memberships(client, user, recs, dry_run).await
-            })
-            .buffer_unordered(CONCURRENCY);
+    let mut per_user = futures::stream::iter(by_user)
+        .map(|(user, recs)| async move {
+            import_user_memberships(client, user, recs, dry_run, breaker).await
+        })
+        .buffer_unordered(CONCURRENCY);
     while let Some(outcomes) = per_user.next().await {
         for (line, outcome) in outcomes {
             if let Outcome::Failed(e) = &outcome {
@@ -408,7 +474,14 @@ async fn import_user_memberships(
     user: &str,
     records: Vec<&(usize, MembershipRecord)>,
     dry_run: bool,
+    breaker: &Breaker,
 ) -> Vec<(usize, Outcome)> {
+    if breaker.tripped() {
+        return records
+            .iter()
+            .map(|(line, _)| (*line, Outcome::Skipped))
+            .collect();
+    }
     let read = RelationListOptions {
         limit: Some(MAX_LIMIT),
         include: RelationInclude {
@@ -421,6 +494,7 @@ async fn import_user_memberships(
         Ok(p) => p.collect_all().await,
         Err(e) => Err(e),
     };
+    breaker.note(&listed);
     let existing: HashMap<String, RelationState> = match listed {
         Ok(items) => items
             .iter()
@@ -453,8 +527,13 @@ async fn import_user_memberships(
         ..Default::default()
     };
     for batch in to_write.chunks(MAX_LIMIT as usize) {
+        if breaker.tripped() {
+            outcomes.extend(batch.iter().map(|(line, _, _)| (*line, Outcome::Skipped)));
+            continue;
+        }
         let entries: Vec<_> = batch.iter().map(|(_, r, _)| r.entry()).collect();
         let result = client.set_memberships(user, &entries, &answer).await;
+        breaker.note(&result);
         for (line, r, existed) in batch {
             let outcome = match &result {
                 Ok(_) => created_or_updated(*existed),

@@ -12,6 +12,7 @@ mod output;
 mod progress;
 pub mod record;
 mod relations;
+mod validate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -72,7 +72,7 @@ impl Env {
 /// Runs the binary with exactly `args` and `env` (nothing inherited that it reads).
 pub async fn run_raw(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_appctx"));
-    cmd.args(args);
+    cmd.args(args).kill_on_drop(true);
     for v in VARS {
         cmd.env_remove(v);
     }
