@@ -494,3 +494,67 @@ async fn nothing_from_the_data_reaches_the_terminal_raw() {
     assert!(unsafe_chars(&err).is_empty(), "{err:?}");
     assert!(err.contains("\\u{1b}[31mspace"), "{err}");
 }
+
+/// A server whose first page of users (100, of a total of 300) comes at once and
+/// whose later pages never come.
+async fn first_page_only_server() -> String {
+    use axum::http::Uri;
+    let app = axum::Router::new().fallback(|uri: Uri| async move {
+        let query = uri.query().unwrap_or_default();
+        if query.contains("start=") {
+            std::future::pending::<()>().await;
+        }
+        let users: Vec<serde_json::Value> = (0..100)
+            .map(|i| {
+                serde_json::json!({"id": format!("u{i:03}"), "name": null, "externalId": null,
+                    "profileUrl": null, "email": null, "updated": "2025-01-01T00:00:00Z", "eTag": "e"})
+            })
+            .collect();
+        axum::Json(serde_json::json!({"status": 200, "data": users, "totalCount": 300, "next": "MTAw"}))
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    origin
+}
+
+#[tokio::test]
+async fn list_all_prints_each_page_as_it_arrives() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let origin = first_page_only_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("empty.toml");
+    std::fs::write(&config, "").unwrap();
+    for format in ["jsonl", "csv", "json"] {
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_appctx"))
+            .args([
+                "--config",
+                &config.display().to_string(),
+                "--origin",
+                &origin,
+            ])
+            .args(["--subscribe-key", "sub-c-slow", "users", "list", "--all"])
+            .args(["--format", format])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("appctx runs");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut ids = 0;
+        let read = async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line.contains("u099") {
+                    return;
+                }
+                ids += 1;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(10), read)
+            .await
+            .unwrap_or_else(|_| panic!("{format}: the first page was not printed ({ids} lines)"));
+        child.kill().await.unwrap();
+    }
+}

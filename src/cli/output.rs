@@ -162,8 +162,28 @@ fn cell(v: Option<&Value>) -> String {
 /// Aligned columns; long cells are cut with `…`, unsafe characters shown escaped.
 pub fn table(rows: &[Value]) -> String {
     let (columns, flat) = flatten(rows);
-    let cells: Vec<Vec<String>> = flat
+    let cells = table_cells(&columns, &flat);
+    let header = table_header(&columns);
+    let widths = table_widths(&header, &cells);
+    let mut out = String::new();
+    if !columns.is_empty() {
+        out.push_str(&table_line(&header, &widths));
+    }
+    for r in &cells {
+        out.push_str(&table_line(r, &widths));
+    }
+    out
+}
+
+fn table_header(columns: &[String]) -> Vec<String> {
+    columns
         .iter()
+        .map(|c| text::escape(c).into_owned())
+        .collect()
+}
+
+fn table_cells(columns: &[String], flat: &[Map<String, Value>]) -> Vec<Vec<String>> {
+    flat.iter()
         .map(|r| {
             columns
                 .iter()
@@ -177,8 +197,11 @@ pub fn table(rows: &[Value]) -> String {
                 })
                 .collect()
         })
-        .collect();
-    let widths: Vec<usize> = columns
+        .collect()
+}
+
+fn table_widths(header: &[String], cells: &[Vec<String>]) -> Vec<usize> {
+    header
         .iter()
         .enumerate()
         .map(|(i, c)| {
@@ -189,28 +212,18 @@ pub fn table(rows: &[Value]) -> String {
                 .max()
                 .unwrap_or(0)
         })
+        .collect()
+}
+
+fn table_line(items: &[String], widths: &[usize]) -> String {
+    let parts: Vec<String> = items
+        .iter()
+        .zip(widths)
+        .map(|(t, w)| format!("{t:<w$}"))
         .collect();
-    let mut out = String::new();
-    let mut line = |items: &[String]| {
-        let parts: Vec<String> = items
-            .iter()
-            .zip(&widths)
-            .map(|(t, w)| format!("{t:<w$}"))
-            .collect();
-        out.push_str(parts.join("  ").trim_end());
-        out.push('\n');
-    };
-    if !columns.is_empty() {
-        let shown: Vec<String> = columns
-            .iter()
-            .map(|c| text::escape(c).into_owned())
-            .collect();
-        line(&shown);
-    }
-    for r in &cells {
-        line(r);
-    }
-    out
+    let mut line = parts.join("  ").trim_end().to_string();
+    line.push('\n');
+    line
 }
 
 /// How CSV cells are written.
@@ -233,36 +246,148 @@ fn csv_mode(format: Format) -> CsvMode {
     }
 }
 
+/// One CSV cell, written as `mode` says and quoted when it needs it.
+fn csv_cell(s: &str, mode: CsvMode) -> String {
+    let s = match mode {
+        CsvMode::Safe => text::neutralise_formula(&text::escape_lines(s)).into_owned(),
+        CsvMode::Raw => s.to_string(),
+        CsvMode::RawOnTerminal => text::escape_lines(s).into_owned(),
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+fn csv_line<'a>(cells: impl Iterator<Item = &'a str>, mode: CsvMode) -> String {
+    let mut line = cells
+        .map(|c| csv_cell(c, mode))
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push('\n');
+    line
+}
+
 /// RFC 4180 CSV with a header row, its cells written as `mode` says.
 pub fn csv(rows: &[Value], mode: CsvMode) -> String {
     let (columns, flat) = flatten(rows);
-    let mut out = String::new();
-    let quote = |s: &str| {
-        let s = match mode {
-            CsvMode::Safe => text::neutralise_formula(&text::escape_lines(s)).into_owned(),
-            CsvMode::Raw => s.to_string(),
-            CsvMode::RawOnTerminal => text::escape_lines(s).into_owned(),
-        };
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s
-        }
-    };
-    out.push_str(
-        &columns
-            .iter()
-            .map(|c| quote(c))
-            .collect::<Vec<_>>()
-            .join(","),
-    );
-    out.push('\n');
+    let mut out = csv_line(columns.iter().map(String::as_str), mode);
     for r in &flat {
-        let line: Vec<String> = columns.iter().map(|c| quote(&cell(r.get(c)))).collect();
-        out.push_str(&line.join(","));
-        out.push('\n');
+        let cells: Vec<String> = columns.iter().map(|c| cell(r.get(c))).collect();
+        out.push_str(&csv_line(cells.iter().map(String::as_str), mode));
     }
     out
+}
+
+/// Prints a list as its pages arrive (`list --all`), holding one page at a time.
+/// Table and CSV take their columns from the first page that has rows, so the
+/// caller streams only lists whose rows all have the same fields; JSON is written
+/// piece by piece in the shape [`print_list`] gives.
+pub struct ListPrinter {
+    format: Format,
+    out: std::io::BufWriter<std::io::Stdout>,
+    shown: u64,
+    columns: Option<(Vec<String>, Vec<usize>)>,
+}
+
+impl ListPrinter {
+    /// Starts the output.
+    pub fn start(format: Format) -> Result<ListPrinter, CliError> {
+        let mut p = ListPrinter {
+            format,
+            out: std::io::BufWriter::new(std::io::stdout()),
+            shown: 0,
+            columns: None,
+        };
+        if format == Format::Json {
+            p.out.write_all(b"{\n  \"data\": [")?;
+        }
+        Ok(p)
+    }
+
+    /// Prints rows.
+    pub fn rows(&mut self, rows: &[Value]) -> Result<(), CliError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut text = String::new();
+        match self.format {
+            Format::Json => {
+                for r in rows {
+                    text.push_str(if self.shown == 0 { "\n" } else { ",\n" });
+                    for (i, line) in pretty(r).lines().enumerate() {
+                        if i > 0 {
+                            text.push('\n');
+                        }
+                        text.push_str("    ");
+                        text.push_str(line);
+                    }
+                    self.shown += 1;
+                }
+            }
+            Format::Jsonl => {
+                for r in rows {
+                    text.push_str(&compact(r));
+                    text.push('\n');
+                }
+            }
+            Format::Table => {
+                let (cols, flat) = flatten(rows);
+                let (columns, widths) = self.columns.get_or_insert_with(|| {
+                    let header = table_header(&cols);
+                    let widths = table_widths(&header, &table_cells(&cols, &flat));
+                    text.push_str(&table_line(&header, &widths));
+                    (cols, widths)
+                });
+                for r in table_cells(columns, &flat) {
+                    text.push_str(&table_line(&r, widths));
+                }
+            }
+            Format::Csv | Format::RawCsv => {
+                let mode = csv_mode(self.format);
+                let (cols, flat) = flatten(rows);
+                let (columns, _) = self.columns.get_or_insert_with(|| {
+                    text.push_str(&csv_line(cols.iter().map(String::as_str), mode));
+                    (cols, Vec::new())
+                });
+                for r in &flat {
+                    let cells: Vec<String> = columns.iter().map(|c| cell(r.get(c))).collect();
+                    text.push_str(&csv_line(cells.iter().map(String::as_str), mode));
+                }
+            }
+        }
+        if self.format != Format::Json {
+            self.shown += rows.len() as u64;
+        }
+        self.out.write_all(text.as_bytes())?;
+        self.out.flush()?;
+        Ok(())
+    }
+
+    /// Ends the output; the count goes to stderr except for JSON, which carries
+    /// `totalCount` when it is known.
+    pub fn finish(mut self, total: Option<u64>) -> Result<(), CliError> {
+        if self.format == Format::Json {
+            let mut end = String::from(if self.shown == 0 { "]" } else { "\n  ]" });
+            if let Some(t) = total {
+                end.push_str(&format!(",\n  \"totalCount\": {t}"));
+            }
+            end.push_str("\n}\n");
+            self.out.write_all(end.as_bytes())?;
+        } else if matches!(self.format, Format::Csv | Format::RawCsv) && self.columns.is_none() {
+            self.out.write_all(b"\n")?;
+        }
+        self.out.flush()?;
+        if self.format != Format::Json {
+            let mut note = format!("{} shown", self.shown);
+            if let Some(t) = total {
+                note.push_str(&format!(" of {t}"));
+            }
+            eprintln!("{note}");
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
