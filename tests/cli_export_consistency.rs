@@ -133,3 +133,105 @@ async fn an_export_during_inserts_and_deletes_has_every_untouched_user_once() {
     let report = stderr(&out);
     assert!(report.contains("changed during the export"), "{report}");
 }
+
+/// The peak resident memory of a process, in KiB, polled from /proc until it ends.
+async fn peak_kib(mut child: tokio::process::Child) -> (u64, std::process::ExitStatus) {
+    let pid = child.id().expect("pid");
+    let mut peak = 0;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            if let Some(kib) = status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse::<u64>().ok())
+            {
+                peak = peak.max(kib);
+            }
+        }
+        if let Some(status) = child.try_wait().expect("wait") {
+            return (peak, status);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_memory_does_not_grow_with_the_memberships() {
+    use appctx::api::{RelationEntry, RelationListOptions};
+    let env = Env::start().await;
+    let c = client(&env);
+    // 100 users in 200 channels each, every membership with 1 KB of custom data:
+    // 20 MB of memberships, found from the user side.
+    let users: Vec<String> = (0..100).map(|i| format!("user{i:03}")).collect();
+    let channels: Vec<String> = (0..200).map(|i| format!("chan{i:03}")).collect();
+    create_all(&c, users.clone()).await;
+    futures::stream::iter(channels.clone())
+        .for_each_concurrent(16, |id| {
+            let c = c.clone();
+            async move {
+                c.set_channel(&id, &Default::default(), &SetOptions::default())
+                    .await
+                    .expect("create channel");
+            }
+        })
+        .await;
+    let mut custom = appctx::api::types::Custom::new();
+    custom.insert("blob".into(), serde_json::json!("b".repeat(1000)));
+    futures::stream::iter(users.clone())
+        .for_each_concurrent(8, |user| {
+            let (c, channels, custom) = (c.clone(), channels.clone(), custom.clone());
+            async move {
+                for chunk in channels.chunks(100) {
+                    let entries: Vec<RelationEntry> = chunk
+                        .iter()
+                        .map(|ch| RelationEntry::id(ch).with_custom(custom.clone()))
+                        .collect();
+                    let answer = RelationListOptions {
+                        limit: Some(1),
+                        ..Default::default()
+                    };
+                    c.set_memberships(&user, &entries, &answer)
+                        .await
+                        .expect("memberships");
+                }
+            }
+        })
+        .await;
+
+    let file = env.path("big.jsonl");
+    let config = env.path("empty.toml");
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_appctx"))
+        .args(["--config", &config, "--origin", &env.server.origin()])
+        .args(["--subscribe-key", SUB, "export", "--out", &file])
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("appctx runs");
+    let (peak, status) = peak_kib(child).await;
+    assert!(status.success());
+    let size = std::fs::metadata(&file).expect("export").len() / 1024;
+    assert!(
+        size > 20_000,
+        "the export holds the memberships ({size} KiB)"
+    );
+    // What an export of nearly nothing takes, for comparison.
+    let small = tokio::process::Command::new(env!("CARGO_BIN_EXE_appctx"))
+        .args(["--config", &config, "--origin", &env.server.origin()])
+        .args([
+            "--subscribe-key",
+            "sub-c-empty",
+            "export",
+            "--out",
+            &env.path("small.jsonl"),
+        ])
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("appctx runs");
+    let (base, _) = peak_kib(small).await;
+    assert!(
+        peak < base + 10 * 1024,
+        "export of {size} KiB peaked at {peak} KiB, an empty one at {base} KiB"
+    );
+}

@@ -261,7 +261,7 @@ impl<T: WalkItem> Walk<T> {
 }
 
 /// A 128-bit digest of an id: a collision among a billion ids has odds of ~1e-21.
-fn digest(id: &str) -> u128 {
+pub(crate) fn digest(id: &str) -> u128 {
     let hash = Sha256::digest(id.as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&hash[..16]);
