@@ -134,28 +134,6 @@ async fn an_export_during_inserts_and_deletes_has_every_untouched_user_once() {
     assert!(report.contains("changed during the export"), "{report}");
 }
 
-/// The peak resident memory of a process, in KiB, polled from /proc until it ends.
-async fn peak_kib(mut child: tokio::process::Child) -> (u64, std::process::ExitStatus) {
-    let pid = child.id().expect("pid");
-    let mut peak = 0;
-    loop {
-        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-            if let Some(kib) = status
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse::<u64>().ok())
-            {
-                peak = peak.max(kib);
-            }
-        }
-        if let Some(status) = child.try_wait().expect("wait") {
-            return (peak, status);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_memory_does_not_grow_with_the_memberships() {
     use appctx::api::{RelationEntry, RelationListOptions};
@@ -208,7 +186,7 @@ async fn export_memory_does_not_grow_with_the_memberships() {
         .kill_on_drop(true)
         .spawn()
         .expect("appctx runs");
-    let (peak, status) = peak_kib(child).await;
+    let (peak, status) = cli_support::peak_kib(child).await;
     assert!(status.success());
     let size = std::fs::metadata(&file).expect("export").len() / 1024;
     assert!(
@@ -229,7 +207,7 @@ async fn export_memory_does_not_grow_with_the_memberships() {
         .kill_on_drop(true)
         .spawn()
         .expect("appctx runs");
-    let (base, _) = peak_kib(small).await;
+    let (base, _) = cli_support::peak_kib(small).await;
     assert!(
         peak < base + 10 * 1024,
         "export of {size} KiB peaked at {peak} KiB, an empty one at {base} KiB"

@@ -3,6 +3,9 @@
 //! nothing; failures are counted and the import goes on; a bad file sends nothing.
 
 mod cli_support;
+#[allow(dead_code)]
+#[path = "common/proxy.rs"]
+mod proxy;
 
 use cli_support::{expect_code, json, stderr, stdout, Env};
 
@@ -403,4 +406,125 @@ async fn export_to_stdout_is_json_lines() {
         )
     );
     assert!(stderr(&out).contains("exported 1 users, 0 channels, 0 memberships"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_reads_only_what_it_names_and_writes_relations_100_per_call() {
+    use appctx::api::{Client, Keyset, SetOptions};
+    use futures::StreamExt;
+    let env = Env::start().await;
+    // A keyset that already holds 3,000 users the file does not mention.
+    let c = Client::new(Keyset::new(env.server.origin(), "sub-c-big", "seeder")).unwrap();
+    futures::stream::iter(0..3000)
+        .for_each_concurrent(16, |i| {
+            let c = c.clone();
+            async move {
+                c.set_user(
+                    &format!("other{i:04}"),
+                    &Default::default(),
+                    &SetOptions::default(),
+                )
+                .await
+                .unwrap();
+            }
+        })
+        .await;
+    // 250 users who are all members of one channel.
+    let mut text = String::from(r#"{"kind":"header","format":"appctx-export","version":1}"#);
+    text.push_str("\n{\"kind\":\"channel\",\"id\":\"big\"}");
+    for i in 0..250 {
+        text.push_str(&format!("\n{{\"kind\":\"user\",\"id\":\"u{i:03}\"}}"));
+        text.push_str(&format!(
+            "\n{{\"kind\":\"membership\",\"user\":\"u{i:03}\",\"channel\":\"big\",\"status\":\"in\"}}"
+        ));
+    }
+    let file = env.path("members.jsonl");
+    std::fs::write(&file, text).unwrap();
+
+    let proxy = proxy::Proxy::start(env.server.origin()).await;
+    let config = env.path("empty.toml");
+    let run = |extra: &'static [&'static str]| {
+        let args: Vec<String> = ["--config", &config, "--origin", &proxy.origin]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(["--subscribe-key", "sub-c-big", "import"].map(String::from))
+            .chain(extra.iter().map(|s| s.to_string()))
+            .chain([file.clone()])
+            .collect();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            cli_support::run_raw(&args, &[]).await
+        }
+    };
+    let report = json(&run(&[]).await);
+    assert_eq!(report["users"]["created"], 250);
+    assert_eq!(report["memberships"]["created"], 250);
+    let hits = proxy.hits();
+    let count = |method: &str, end: &str| {
+        hits.iter()
+            .filter(|h| h.method == method && h.path.ends_with(end))
+            .count()
+    };
+    assert_eq!(
+        count("PATCH", "/channels/big/uuids"),
+        3,
+        "250 members in 3 calls"
+    );
+    assert_eq!(count("PATCH", "/channels"), 0, "no call per user");
+    // Only the 250 users named are looked up (30 ids per filter), not the 3,250.
+    let lookups = count("GET", "sub-c-big/uuids");
+    assert!(lookups <= 9, "{lookups} user lookups");
+    assert!(count("GET", "/channels/big/uuids") <= 9, "member lookups");
+
+    proxy.clear();
+    let again = json(&run(&[]).await);
+    assert_eq!(again["memberships"]["unchanged"], 250);
+    assert_eq!(again["users"]["unchanged"], 250);
+    assert!(
+        proxy.hits().iter().all(|h| h.method == "GET"),
+        "nothing written again"
+    );
+    let members = json(
+        &env.run_on("sub-c-big", &["members", "list", "big", "--all", "--count"])
+            .await,
+    );
+    assert_eq!(members["totalCount"], 250);
+}
+
+#[tokio::test]
+async fn import_memory_does_not_grow_with_the_file() {
+    let env = Env::start().await;
+    // 20,000 users with 1 KB of custom data each: a 20 MB file.
+    let blob = "b".repeat(1000);
+    let mut text = String::from(r#"{"kind":"header","format":"appctx-export","version":1}"#);
+    for i in 0..20_000 {
+        text.push_str(&format!(
+            "\n{{\"kind\":\"user\",\"id\":\"u{i:05}\",\"custom\":{{\"blob\":\"{blob}\"}}}}"
+        ));
+    }
+    let big = env.path("big.jsonl");
+    std::fs::write(&big, text).unwrap();
+    let small = env.path("small.jsonl");
+    std::fs::write(&small, r#"{"kind":"user","id":"one"}"#).unwrap();
+    let config = env.path("empty.toml");
+    let mut peaks = Vec::new();
+    for file in [&big, &small] {
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_appctx"))
+            .args(["--config", &config, "--origin", &env.server.origin()])
+            .args(["--subscribe-key", "sub-c-mem", "import", "--dry-run", file])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("appctx runs");
+        let (peak, status) = cli_support::peak_kib(child).await;
+        assert!(status.success());
+        peaks.push(peak);
+    }
+    assert!(
+        peaks[0] < peaks[1] + 10 * 1024,
+        "a dry run of 20 MB peaked at {} KiB, of one record at {} KiB",
+        peaks[0],
+        peaks[1]
+    );
 }
