@@ -437,6 +437,29 @@ pub(super) fn any_of(field: &[&str], ids: &[&str]) -> String {
     expr.to_string()
 }
 
+/// `ids` split so that each batch's [`any_of`] filter stays within the filter
+/// length limit and [`IDS_PER_FILTER`] terms (quotes in ids are escaped, so the
+/// text of a batch is measured, not guessed).
+pub(super) fn id_batches<'a>(field: &[&str], ids: &[&'a str]) -> Vec<Vec<&'a str>> {
+    // Room for the rest of the query is not needed: the limit is on the filter.
+    let max_text = crate::filter::MAX_LEN;
+    let mut batches = Vec::new();
+    let mut batch: Vec<&str> = Vec::new();
+    for id in ids {
+        batch.push(id);
+        let too_big =
+            batch.len() > IDS_PER_FILTER || any_of(field, &batch).chars().count() > max_text;
+        if too_big && batch.len() > 1 {
+            batch.pop();
+            batches.push(std::mem::replace(&mut batch, vec![*id]));
+        }
+    }
+    if !batch.is_empty() {
+        batches.push(batch);
+    }
+    batches
+}
+
 /// What is stored for `ids`, read by id filters. A lookup that fails is returned
 /// apart, so only the records it covered fail.
 async fn stored<R: ObjectRecord>(
@@ -445,7 +468,8 @@ async fn stored<R: ObjectRecord>(
 ) -> (HashMap<String, R::Model>, HashMap<String, String>) {
     let mut found = HashMap::new();
     let mut failed = HashMap::new();
-    let mut lookups = futures::stream::iter(ids.chunks(IDS_PER_FILTER))
+    let batches = id_batches(&["id"], ids);
+    let mut lookups = futures::stream::iter(&batches)
         .map(|batch| async move {
             let opts = ListOptions {
                 limit: Some(MAX_LIMIT),
@@ -466,7 +490,7 @@ async fn stored<R: ObjectRecord>(
             }
             Err(e) => {
                 let msg = format!("cannot read the stored {}: {e}", R::NOUN);
-                for id in batch {
+                for id in batch.iter() {
                     failed.insert((*id).to_string(), msg.clone());
                 }
             }
@@ -556,5 +580,22 @@ mod tests {
         assert!(
             matches!(&terms[0], Expr::Compare { value: Value::String(s), .. } if s == "x' || id != '")
         );
+    }
+
+    #[test]
+    fn id_batches_keep_each_filter_within_the_limits() {
+        let quoted = "\"".repeat(92);
+        let ids: Vec<&str> = vec![quoted.as_str(); 100];
+        let batches = id_batches(&["channel", "id"], &ids);
+        assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 100);
+        assert!(batches.len() > 4, "{} batches", batches.len());
+        for b in &batches {
+            let text = any_of(&["channel", "id"], b);
+            assert!(crate::filter::parse(&text).is_ok(), "{} chars", text.len());
+        }
+        let short: Vec<String> = (0..65).map(|i| format!("u{i}")).collect();
+        let short: Vec<&str> = short.iter().map(String::as_str).collect();
+        let sizes: Vec<usize> = id_batches(&["id"], &short).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [30, 30, 5]);
     }
 }

@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use futures::StreamExt;
 
-use super::import::{any_of, created_or_updated, Input, Outcome, Run, Tally, CONCURRENCY};
+use super::import::{
+    any_of, created_or_updated, id_batches, Input, Outcome, Run, Tally, CONCURRENCY,
+};
 use super::record::{MembershipRecord, Record, RelationState};
 use super::CliError;
 use crate::api::{
@@ -17,8 +19,6 @@ use crate::api::{
 
 /// Memberships handled at a time.
 const CHUNK: usize = 10_000;
-/// Other-end ids per lookup filter.
-const IDS_PER_FILTER: usize = 30;
 
 /// Which side a group of relations is written from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,8 +163,12 @@ async fn import_group<'a>(
     let others: Vec<&str> = records.iter().map(|(_, r)| side.other(r)).collect();
     let mut existing = HashMap::new();
     let mut failed: HashMap<&str, String> = HashMap::new();
-    for batch in others.chunks(IDS_PER_FILTER) {
-        let result = side.read(run.client, owner, batch).await;
+    let field: &[&str] = match side {
+        Side::ByUser => &["channel", "id"],
+        Side::ByChannel => &["uuid", "id"],
+    };
+    for batch in id_batches(field, &others) {
+        let result = side.read(run.client, owner, &batch).await;
         run.breaker.note(&result);
         match result {
             Ok(found) => existing.extend(found),
@@ -173,7 +177,7 @@ async fn import_group<'a>(
                     Side::ByUser => "memberships of user",
                     Side::ByChannel => "members of channel",
                 };
-                for id in batch {
+                for id in batch.iter().copied() {
                     failed.insert(id, format!("cannot read the {what} '{owner}': {e}"));
                 }
             }
