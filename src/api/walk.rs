@@ -36,7 +36,7 @@ const SPARE_REQUESTS: u64 = 1000;
 /// What a walk saw, for the report at its end.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WalkStats {
-    /// `totalCount` when the walk started.
+    /// `totalCount` when the walk started (when it was asked for).
     pub total_at_start: Option<u64>,
     /// Records yielded.
     pub yielded: u64,
@@ -92,20 +92,24 @@ pub struct Walk<T> {
     last: Option<(String, u64)>,
     emitted: HashSet<u128>,
     stats: WalkStats,
+    /// Ask for `totalCount` on the first request.
+    count: bool,
     done: bool,
     _item: PhantomData<fn() -> T>,
 }
 
 impl<T: WalkItem> Walk<T> {
     /// A walk over the list at `path`, sorted by `id_field` (`id`, `channel.id` or
-    /// `uuid.id`); any sort and page in `opts` are replaced.
+    /// `uuid.id`); any sort and page in `opts` are replaced. The first request asks
+    /// for `totalCount` when `count` is set or `opts` asks for it.
     pub(crate) fn new<I: IncludeParam>(
         client: Client,
         path: String,
         opts: ListOptions<I>,
-        related: &'static str,
-        id_field: &str,
+        (related, id_field): (&'static str, &str),
+        count: bool,
     ) -> Walk<T> {
+        let count = count || opts.include_total_count;
         let limit = u64::from(opts.limit.unwrap_or(MAX_LIMIT).clamp(2, MAX_LIMIT));
         Walk {
             client,
@@ -127,6 +131,7 @@ impl<T: WalkItem> Walk<T> {
             last: None,
             emitted: HashSet::new(),
             stats: WalkStats::default(),
+            count,
             done: false,
             _item: PhantomData,
         }
@@ -188,7 +193,7 @@ impl<T: WalkItem> Walk<T> {
         }
         let first = self.stats.requests == 0;
         let mut opts = self.opts.clone();
-        opts.include_total_count = first;
+        opts.include_total_count = first && self.count;
         opts.page = (self.offset > 0).then(|| PageRef::Next(Cursor::at_offset(self.offset)));
         let req = Request::new(Method::GET, self.path.clone())
             .include(self.include.clone())
@@ -275,8 +280,8 @@ impl Client {
             self.clone(),
             self.path(&["uuids"])?,
             opts,
-            "",
-            "id",
+            ("", "id"),
+            true,
         ))
     }
 
@@ -286,8 +291,8 @@ impl Client {
             self.clone(),
             self.path(&["channels"])?,
             opts,
-            "",
-            "id",
+            ("", "id"),
+            true,
         ))
     }
 
@@ -302,7 +307,14 @@ impl Client {
             &super::objects::id_segment(user_id, "user")?,
             "channels",
         ])?;
-        Ok(Walk::new(self.clone(), path, opts, "channel", "channel.id"))
+        // Relation lists are counted only when asked: one count per owner adds up.
+        Ok(Walk::new(
+            self.clone(),
+            path,
+            opts,
+            ("channel", "channel.id"),
+            false,
+        ))
     }
 
     /// A consistent walk over a channel's members (sorted by user id).
@@ -316,6 +328,12 @@ impl Client {
             &super::objects::id_segment(channel_id, "channel")?,
             "uuids",
         ])?;
-        Ok(Walk::new(self.clone(), path, opts, "uuid", "uuid.id"))
+        Ok(Walk::new(
+            self.clone(),
+            path,
+            opts,
+            ("uuid", "uuid.id"),
+            false,
+        ))
     }
 }
