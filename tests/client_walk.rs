@@ -3,6 +3,8 @@
 //! a page's worth deleted): every record present throughout is yielded exactly once,
 //! where plain offset paging skips and repeats.
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -168,4 +170,26 @@ async fn plain_offset_paging_skips_and_repeats_under_the_same_changes() {
     let yielded: Vec<String> = all.into_iter().map(|u| u.user_id).collect();
     let (missing, repeated) = check(&yielded);
     assert!(!missing.is_empty() && !repeated.is_empty());
+}
+
+#[tokio::test]
+async fn a_long_relation_walk_is_not_mistaken_for_churn() {
+    use appctx::api::{RelationEntry, RelationListOptions};
+    let server = common::TestServer::start().await;
+    let c = Client::new(Keyset::new(server.origin(), "sub-c-walk", "walker")).unwrap();
+    let users: Vec<String> = (0..1100).map(|i| format!("m{i:04}")).collect();
+    for chunk in users.chunks(100) {
+        let entries: Vec<RelationEntry> = chunk.iter().map(RelationEntry::id).collect();
+        c.set_members("room", &entries, &RelationListOptions::default())
+            .await
+            .unwrap();
+    }
+    // Two per page, no count asked: over a thousand requests, all of them useful.
+    let opts = RelationListOptions {
+        limit: Some(2),
+        ..Default::default()
+    };
+    let members = c.members_walk("room", opts).unwrap().collect_all().await;
+    let members = members.expect("a quiet list is walked to its end");
+    assert_eq!(members.len(), 1100);
 }
