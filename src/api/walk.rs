@@ -3,8 +3,8 @@
 //!
 //! PubNub pages by offset (spec §5), so a delete before the current position moves
 //! later records back past the next cursor (they are skipped) and an insert moves
-//! records forward (they are seen twice). The walk sorts by id, so a record's place
-//! depends on its id only, and each page overlaps the last one by a few items: the
+//! records forward (they are seen twice). The walk reads in id order, so a record's
+//! place depends on its id only, and each page overlaps the last one by a few items: the
 //! page must contain a record already yielded (the anchor), and only what follows
 //! the anchor is new. A page with no anchor means records before it were deleted:
 //! the walk steps back until it finds one. Ids yielded are remembered (as 128-bit
@@ -13,7 +13,12 @@
 //! Why not resume with a filter `id > 'LAST'`: the local server compares filter
 //! strings byte by byte but sorts ids by PubNub's collation (case and punctuation
 //! ignored first), and PubNub documents neither, so such a page can skip records.
-//! The overlap only needs the order of ids to stay put, which sorting by id gives.
+//! The overlap only needs the order of ids to stay put, which id order gives.
+//!
+//! Id order is the lists' default (spec §6: users and channels by `id`, memberships
+//! by `channel.id`, members by `uuid.id`), so no `sort` is sent: asking for it
+//! explicitly makes the local server sort every page in a temporary B-tree instead
+//! of reading its index (12 ms instead of 0.9 ms a page at 10,000 users).
 
 use std::collections::HashSet;
 use std::marker::PhantomData;
@@ -24,7 +29,7 @@ use sha2::{Digest, Sha256};
 
 use super::client::{Client, Request};
 use super::error::Error;
-use super::options::{IncludeParam, ListOptions, PageRef, SortKey, MAX_LIMIT};
+use super::options::{IncludeParam, ListOptions, PageRef, MAX_LIMIT};
 use super::types::{Channel, Cursor, HasId, Member, Membership, Page, User};
 
 /// Items of overlap with the previous page at first; grows when deletes are seen.
@@ -99,14 +104,15 @@ pub struct Walk<T> {
 }
 
 impl<T: WalkItem> Walk<T> {
-    /// A walk over the list at `path`, sorted by `id_field` (`id`, `channel.id` or
-    /// `uuid.id`); any sort and page in `opts` are replaced. The first request asks
-    /// for `totalCount` when `count` is set or `opts` asks for it.
+    /// A walk over the list at `path` in its default order, which is by id; any sort
+    /// and page in `opts` are dropped. `related` is `channel` or `uuid` for relation
+    /// lists. The first request asks for `totalCount` when `count` is set or `opts`
+    /// asks for it.
     pub(crate) fn new<I: IncludeParam>(
         client: Client,
         path: String,
         opts: ListOptions<I>,
-        (related, id_field): (&'static str, &str),
+        related: &'static str,
         count: bool,
     ) -> Walk<T> {
         let count = count || opts.include_total_count;
@@ -120,7 +126,7 @@ impl<T: WalkItem> Walk<T> {
                 limit: Some(limit as u32),
                 page: None,
                 filter: opts.filter,
-                sort: vec![SortKey::asc(id_field)],
+                sort: Vec::new(),
                 include_total_count: false,
                 include: (),
             },
@@ -279,13 +285,13 @@ pub(crate) fn digest(id: &str) -> u128 {
 }
 
 impl Client {
-    /// A consistent walk over every user (sorted by id; see [`Walk`]).
+    /// A consistent walk over every user (in id order; see [`Walk`]).
     pub fn users_walk(&self, opts: super::ObjectListOptions) -> Result<Walk<User>, Error> {
         Ok(Walk::new(
             self.clone(),
             self.path(&["uuids"])?,
             opts,
-            ("", "id"),
+            "",
             true,
         ))
     }
@@ -296,12 +302,12 @@ impl Client {
             self.clone(),
             self.path(&["channels"])?,
             opts,
-            ("", "id"),
+            "",
             true,
         ))
     }
 
-    /// A consistent walk over a user's memberships (sorted by channel id).
+    /// A consistent walk over a user's memberships (in channel id order).
     pub fn memberships_walk(
         &self,
         user_id: &str,
@@ -313,16 +319,10 @@ impl Client {
             "channels",
         ])?;
         // Relation lists are counted only when asked: one count per owner adds up.
-        Ok(Walk::new(
-            self.clone(),
-            path,
-            opts,
-            ("channel", "channel.id"),
-            false,
-        ))
+        Ok(Walk::new(self.clone(), path, opts, "channel", false))
     }
 
-    /// A consistent walk over a channel's members (sorted by user id).
+    /// A consistent walk over a channel's members (in user id order).
     pub fn members_walk(
         &self,
         channel_id: &str,
@@ -333,12 +333,6 @@ impl Client {
             &super::objects::id_segment(channel_id, "channel")?,
             "uuids",
         ])?;
-        Ok(Walk::new(
-            self.clone(),
-            path,
-            opts,
-            ("uuid", "uuid.id"),
-            false,
-        ))
+        Ok(Walk::new(self.clone(), path, opts, "uuid", false))
     }
 }
