@@ -411,7 +411,8 @@ impl Settings {
                 );
             }
         }
-        line("origin", &self.origin.value, Some(&self.origin.source));
+        let origin = crate::text::mask_url(&self.origin.value);
+        line("origin", &origin, Some(&self.origin.source));
         line(
             "subscribe key",
             &self.subscribe_key.value,
@@ -540,8 +541,43 @@ fn load_file(path: &Path, must_exist: bool) -> Result<Option<FileConfig>, Config
         .map(Some)
         .map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            message: parse_message(&text, &e),
         })
+}
+
+/// Where the file is wrong and why, without the line itself (toml's own message
+/// quotes it, and it may hold a secret key). When the line sets a secret, the
+/// values toml quotes in its message (`12345`) are masked too.
+fn parse_message(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim().replace('\n', "; ");
+    let Some(span) = e.span() else {
+        return message;
+    };
+    let before = text.get(..span.start).unwrap_or(text);
+    let line_no = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let line = text.lines().nth(line_no - 1).unwrap_or_default();
+    let key = line
+        .split('=')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let message = if key.contains("secret") || key.contains("auth") {
+        mask_quoted(&message)
+    } else {
+        message
+    };
+    format!("line {line_no}, column {column}: {message}")
+}
+
+/// Every `quoted` part replaced by `***`.
+fn mask_quoted(message: &str) -> String {
+    message
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { "***" } else { part })
+        .collect::<Vec<_>>()
+        .join("`")
 }
 
 #[cfg(test)]

@@ -6,4 +6,5 @@ pub mod cli;
 pub mod config;
 pub mod filter;
 pub mod server;
+pub mod text;
 pub mod tui;

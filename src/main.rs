@@ -124,7 +124,7 @@ async fn tui(global: &appctx::cli::GlobalArgs, no_mouse: bool) -> Result<ExitCod
     let settings = match Settings::resolve(&global.flags()) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("appctx: {e}");
+            eprintln!("appctx: {}", appctx::text::escape_lines(&e.to_string()));
             return Ok(ExitCode::from(2));
         }
     };
@@ -132,7 +132,7 @@ async fn tui(global: &appctx::cli::GlobalArgs, no_mouse: bool) -> Result<ExitCod
     let keymap = match load_keymap(&settings) {
         Ok(k) => k,
         Err(e) => {
-            eprintln!("appctx: {e}");
+            eprintln!("appctx: {}", appctx::text::escape_lines(&e.to_string()));
             return Ok(ExitCode::from(2));
         }
     };
@@ -144,7 +144,7 @@ async fn tui(global: &appctx::cli::GlobalArgs, no_mouse: bool) -> Result<ExitCod
     let connection = match settings.connect(options).await {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("appctx: {e}");
+            eprintln!("appctx: {}", appctx::text::escape_lines(&e.to_string()));
             return Ok(ExitCode::from(1));
         }
     };
@@ -208,13 +208,56 @@ fn load_keymap(settings: &appctx::config::Settings) -> Result<appctx::tui::keyma
     })
 }
 
+/// Error and panic reports: color-eyre's on a terminal; plain text (no colour, no
+/// location or backtrace) when stderr goes to a file or a pipe.
+fn install_reports(plain: bool) {
+    let hooks = if plain {
+        color_eyre::config::HookBuilder::blank()
+            .display_env_section(false)
+            .display_location_section(false)
+    } else {
+        color_eyre::config::HookBuilder::default()
+    };
+    // Only fails when a hook is already installed; the default report then serves.
+    let _ = hooks.install();
+}
+
+/// A failure as one line: the message and its causes, `: `-separated, escaped.
+fn one_line(e: &color_eyre::eyre::Report) -> String {
+    let mut text = String::new();
+    for cause in e.chain().map(|c| c.to_string()) {
+        // Many messages already end with their cause.
+        if !text.contains(&cause) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&cause);
+        }
+    }
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    appctx::text::escape(&text).into_owned()
+}
+
 #[tokio::main]
-async fn main() -> Result<ExitCode> {
-    color_eyre::install()?;
+async fn main() -> ExitCode {
+    use std::io::IsTerminal;
+    let plain = !std::io::stderr().is_terminal();
+    install_reports(plain);
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Script(command)) => Ok(appctx::cli::run(&cli.global, command).await),
         None => tui(&cli.global, cli.no_mouse).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if plain => {
+            eprintln!("appctx: {}", one_line(&e));
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("Error: {e:?}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -441,3 +441,120 @@ async fn with_no_keyset_anywhere_the_embedded_server_is_used() {
     );
     assert_eq!(got["name"], "L");
 }
+
+/// Raw terminal controls, C1 controls, bidi overrides and zero-width characters.
+fn unsafe_chars(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|c| *c != '\n' && appctx::text::is_unsafe(*c))
+        .collect()
+}
+
+#[tokio::test]
+async fn nothing_from_the_data_reaches_the_terminal_raw() {
+    let env = Env::start().await;
+    let hostile = "Eve\u{1b}]52;c;cm0gLXJmIH4=\u{7}\u{1b}[2J\u{9b}31m\u{202e}gpj.exe\u{200b}";
+    json(
+        &env.run(&["users", "set", "eve", "--name", hostile, "--status", "=1+2"])
+            .await,
+    );
+    for format in ["table", "json", "jsonl", "csv"] {
+        for args in [
+            vec!["users", "list", "--format", format],
+            vec!["users", "get", "eve", "--format", format],
+        ] {
+            let out = env.run(&args).await;
+            expect_code(&out, 0);
+            let text = stdout(&out);
+            assert!(unsafe_chars(&text).is_empty(), "{args:?}: {text:?}");
+            assert!(text.contains("Eve"), "{args:?}: {text}");
+        }
+    }
+    let csv = stdout(&env.run(&["users", "get", "eve", "--format", "csv"]).await);
+    assert!(csv.contains(",'=1+2"), "formula neutralised: {csv}");
+    // JSON output means the same data, only escaped.
+    let v = json(&env.run(&["users", "get", "eve", "--format", "json"]).await);
+    assert_eq!(v["name"], hostile);
+    // Raw CSV to a pipe is the data as stored.
+    let raw = stdout(
+        &env.run(&["users", "get", "eve", "--format", "raw-csv"])
+            .await,
+    );
+    assert!(raw.contains(hostile) && raw.contains(",=1+2"), "{raw:?}");
+
+    // Error messages quote file content and server text: escaped too.
+    let file = env.path("evil.jsonl");
+    std::fs::write(
+        &file,
+        "{\"kind\":\"\\u001b[31mspace\\u0085\",\"id\":\"x\"}\n",
+    )
+    .unwrap();
+    let out = env.run(&["import", &file]).await;
+    expect_code(&out, 2);
+    let err = stderr(&out);
+    assert!(unsafe_chars(&err).is_empty(), "{err:?}");
+    assert!(err.contains("\\u{1b}[31mspace"), "{err}");
+}
+
+/// A server whose first page of users (100, of a total of 300) comes at once and
+/// whose later pages never come.
+async fn first_page_only_server() -> String {
+    use axum::http::Uri;
+    let app = axum::Router::new().fallback(|uri: Uri| async move {
+        let query = uri.query().unwrap_or_default();
+        if query.contains("start=") {
+            std::future::pending::<()>().await;
+        }
+        let users: Vec<serde_json::Value> = (0..100)
+            .map(|i| {
+                serde_json::json!({"id": format!("u{i:03}"), "name": null, "externalId": null,
+                    "profileUrl": null, "email": null, "updated": "2025-01-01T00:00:00Z", "eTag": "e"})
+            })
+            .collect();
+        axum::Json(serde_json::json!({"status": 200, "data": users, "totalCount": 300, "next": "MTAw"}))
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    origin
+}
+
+#[tokio::test]
+async fn list_all_prints_each_page_as_it_arrives() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let origin = first_page_only_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("empty.toml");
+    std::fs::write(&config, "").unwrap();
+    for format in ["jsonl", "csv", "json"] {
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_appctx"))
+            .args([
+                "--config",
+                &config.display().to_string(),
+                "--origin",
+                &origin,
+            ])
+            .args(["--subscribe-key", "sub-c-slow", "users", "list", "--all"])
+            .args(["--format", format])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("appctx runs");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut ids = 0;
+        let read = async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line.contains("u099") {
+                    return;
+                }
+                ids += 1;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(10), read)
+            .await
+            .unwrap_or_else(|_| panic!("{format}: the first page was not printed ({ids} lines)"));
+        child.kill().await.unwrap();
+    }
+}

@@ -206,3 +206,71 @@ async fn serve_keeps_its_own_flags() {
     json(&run_raw(&signed, &[]).await);
     child.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn config_errors_never_echo_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    for text in [
+        "[profiles.a]\nsubscribe_key = \"x\"\nsecret_key = sec-c-TOPSECRET\n",
+        "[profiles.a]\nsubscribe_key = \"x\"\nauth_key = 12345678\n",
+        "[profiles.a]\nsubscribe_key = \"x\"\nsecret_key = \"sec-c-TOPSECRET\" \"again\"\n",
+    ] {
+        let cfg = config_file(&dir, text);
+        let out = run_raw(&["--config", &cfg, "config"], &[]).await;
+        expect_code(&out, 2);
+        let err = stderr(&out);
+        assert!(err.contains("line 3"), "{err}");
+        assert!(
+            !err.contains("TOPSECRET") && !err.contains("12345678"),
+            "{text:?} -> {err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn origins_with_credentials_are_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_file(&dir, "");
+    for origin in [
+        "http://admin:TOPSECRET@127.0.0.1:9",
+        "http://127.0.0.1:9/?auth=TOPSECRET",
+    ] {
+        let base = ["--config", &cfg, "--subscribe-key", "sub-c-x"];
+        let report = run_raw(&[&base[..], &["--origin", origin, "config"]].concat(), &[]).await;
+        expect_code(&report, 0);
+        let shown = stdout(&report);
+        assert!(!shown.contains("TOPSECRET"), "{shown}");
+        assert!(line(&shown, "origin").contains("***"), "{shown}");
+
+        let out = run_raw(
+            &[&base[..], &["--origin", origin, "users", "list"]].concat(),
+            &[],
+        )
+        .await;
+        expect_code(&out, 2);
+        let err = stderr(&out);
+        assert!(!err.contains("TOPSECRET") && err.contains("***"), "{err}");
+
+        let env = [("PUBNUB_ORIGIN", origin)];
+        let out = run_raw(&["--config", &cfg, "--subscribe-key", "s", "config"], &env).await;
+        assert!(!stdout(&out).contains("TOPSECRET"), "{}", stdout(&out));
+    }
+}
+
+#[tokio::test]
+async fn startup_errors_are_one_plain_line_when_stderr_is_not_a_terminal() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("serve.db").display().to_string();
+    let out = run_raw(&["serve", "--listen", &addr, "--db", &db, "--empty"], &[]).await;
+    expect_code(&out, 1);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err:?}");
+    assert!(err.starts_with("appctx: "), "{err:?}");
+    assert!(!err.contains('\u{1b}'), "no colour: {err:?}");
+    assert!(
+        !err.contains("Location") && !err.contains("Backtrace"),
+        "{err:?}"
+    );
+}

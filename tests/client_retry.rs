@@ -1,6 +1,8 @@
 //! Retries against a tiny hand-written server on loopback that answers from a script:
-//! 429, 5xx and timeouts are retried (honouring Retry-After), a bounded number of
-//! times; 4xx are not. Each test counts the hits.
+//! 429, 5xx and timeouts are retried for reads (honouring Retry-After), a bounded
+//! number of times within a bounded time; 4xx are not; a write is resent only when
+//! it cannot have been applied. Redirects are not followed and oversized answers
+//! are refused. Each test counts the hits.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -77,9 +79,11 @@ fn fast_client(origin: &str, timeout: Duration) -> Client {
                 base_delay: Duration::from_millis(10),
                 max_delay: Duration::from_millis(50),
                 max_retry_after: Duration::from_secs(5),
+                max_total: Duration::from_secs(30),
             },
             read_only: false,
             observer: None,
+            max_response_bytes: appctx::api::MAX_RESPONSE_BYTES,
         },
     )
     .unwrap()
@@ -236,4 +240,146 @@ async fn a_lost_answer_is_resent_for_reads_but_not_for_writes() {
         1,
         "the PATCH may have been applied"
     );
+}
+
+async fn set_user(c: &Client) -> Result<appctx::api::types::User, Error> {
+    let fields = appctx::api::UserFields::default();
+    c.set_user("u", &fields, &Default::default()).await
+}
+
+#[tokio::test]
+async fn a_write_that_times_out_is_not_sent_again() {
+    let s = scripted(vec![Step(200, None, Duration::from_millis(800))]).await;
+    let c = fast_client(&s.origin, Duration::from_millis(150));
+    let err = set_user(&c).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err}");
+    assert_eq!(
+        s.hits.load(Ordering::SeqCst),
+        1,
+        "the PATCH may have been applied"
+    );
+}
+
+#[tokio::test]
+async fn a_write_is_retried_only_on_429_and_503() {
+    for status in [429, 503] {
+        let s = scripted(vec![Step(status, Some("0"), NOW), Step(200, None, NOW)]).await;
+        let c = fast_client(&s.origin, Duration::from_secs(5));
+        set_user(&c).await.unwrap();
+        assert_eq!(
+            s.hits.load(Ordering::SeqCst),
+            2,
+            "{status} means not applied"
+        );
+    }
+    for status in [500, 502, 504] {
+        let s = scripted(vec![Step(status, None, NOW), Step(200, None, NOW)]).await;
+        let c = fast_client(&s.origin, Duration::from_secs(5));
+        assert_eq!(set_user(&c).await.unwrap_err().status(), Some(status));
+        assert_eq!(
+            s.hits.load(Ordering::SeqCst),
+            1,
+            "{status} may have been applied"
+        );
+    }
+}
+
+#[tokio::test]
+async fn retries_stop_within_the_total_time_budget() {
+    let s = scripted(vec![Step(503, Some("1"), NOW)]).await;
+    let c = Client::with_options(
+        Keyset::new(&s.origin, "demo", "tester"),
+        ClientOptions {
+            retry: RetryPolicy {
+                max_retries: 50,
+                base_delay: Duration::from_millis(10),
+                max_delay: Duration::from_millis(50),
+                max_retry_after: Duration::from_secs(5),
+                max_total: Duration::from_millis(2500),
+            },
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let started = Instant::now();
+    let err = c.get_user("u", Include::ALL).await.unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    // Retry-After: 1 allows attempts at 0, 1 and 2 s within 2.5 s.
+    assert_eq!(s.hits.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let target = scripted(vec![Step(200, None, NOW)]).await;
+    let location = format!("{}/v2/objects/demo/uuids/u", target.origin);
+    let app = Router::new().fallback(move || {
+        let location = location.clone();
+        async move { (StatusCode::TEMPORARY_REDIRECT, [("location", location)], "") }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    let mut k = Keyset::new(&origin, "demo", "tester");
+    k.auth_key = Some(Secret::new("auth-TOPSECRET"));
+    let c = Client::new(k).unwrap();
+    let err = c.get_user("u", Include::ALL).await.unwrap_err();
+    assert!(err.to_string().contains("redirect"), "{err}");
+    let err = set_user(&c).await.unwrap_err();
+    assert!(err.to_string().contains("redirect"), "{err}");
+    assert_eq!(
+        target.hits.load(Ordering::SeqCst),
+        0,
+        "nothing reached the target"
+    );
+}
+
+/// Answers every request with `size` bytes of a JSON string, chunked or not.
+async fn big_answer_server(size: usize, chunked: bool) -> String {
+    let app = Router::new().fallback(move || async move {
+        let body = format!("\"{}\"", "x".repeat(size));
+        if chunked {
+            let chunks: Vec<Result<Vec<u8>, std::io::Error>> = body
+                .into_bytes()
+                .chunks(64 * 1024)
+                .map(|c| Ok(c.to_vec()))
+                .collect();
+            axum::body::Body::from_stream(futures::stream::iter(chunks)).into_response()
+        } else {
+            body.into_response()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    origin
+}
+
+#[tokio::test]
+async fn answers_over_the_size_limit_are_refused() {
+    for chunked in [false, true] {
+        let origin = big_answer_server(3 * 1024 * 1024, chunked).await;
+        let c = Client::with_options(
+            Keyset::new(&origin, "demo", "tester"),
+            ClientOptions {
+                max_response_bytes: 1024 * 1024,
+                retry: RetryPolicy::none(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let err = c.get_user("u", Include::ALL).await.unwrap_err();
+        assert!(
+            err.to_string().contains("over the limit of 1048576"),
+            "chunked {chunked}: {err}"
+        );
+    }
 }

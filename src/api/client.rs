@@ -29,7 +29,13 @@ pub struct ClientOptions {
     pub read_only: bool,
     /// Told about every attempt (the TUI's request log).
     pub observer: Option<Observer>,
+    /// Answers larger than this are refused before they are read whole.
+    pub max_response_bytes: usize,
 }
+
+/// The default [`ClientOptions::max_response_bytes`]: far above any App Context
+/// answer (a page of 100 records of at most 32 KiB is about 3.2 MiB).
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 /// One attempt at a request, as the request log shows it. The path has the subscribe
 /// key replaced by `{sub}` and carries no query, so no key or token is in it.
@@ -59,6 +65,7 @@ impl Default for ClientOptions {
             retry: RetryPolicy::default(),
             read_only: false,
             observer: None,
+            max_response_bytes: MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -166,6 +173,9 @@ impl Client {
             .timeout(options.timeout)
             .connect_timeout(options.timeout)
             .user_agent(PNSDK)
+            // A redirect would carry the signed query (auth token included) to
+            // wherever the answer points, and resend writes: never follow one.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::InvalidInput(format!("cannot build the HTTP client: {e}")))?;
         Ok(Client {
@@ -231,6 +241,7 @@ impl Client {
 
     async fn execute(&self, req: &Request, label: &str) -> Result<(StatusCode, Vec<u8>), Error> {
         let policy = &self.inner.options.retry;
+        let first_attempt = Instant::now();
         let mut retry = 0;
         loop {
             let started = Instant::now();
@@ -261,17 +272,14 @@ impl Client {
                 Err(e) => e,
             };
             tracing::debug!(request = label, error = %err, retry, "app context request failed");
-            // A write whose answer was lost may have been applied: only a GET, or a
-            // request that never left, is safe to send again after a broken connection.
-            let resend_ok = !sent || req.method == Method::GET;
-            let retryable = match &err {
-                Error::Network { .. } => resend_ok,
-                e => e.is_retryable(),
-            };
-            if !retryable || retry >= policy.max_retries {
+            if !may_resend(&req.method, &err, sent) || retry >= policy.max_retries {
                 return Err(err);
             }
-            tokio::time::sleep(policy.delay(retry, retry_after)).await;
+            let wait = policy.delay(retry, retry_after);
+            if first_attempt.elapsed() + wait > policy.max_total {
+                return Err(err);
+            }
+            tokio::time::sleep(wait).await;
             retry += 1;
         }
     }
@@ -303,14 +311,62 @@ impl Client {
             .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
-        let bytes = response
-            .bytes()
+        if status.is_redirection() {
+            let message = format!(
+                "the server answered with a redirect (HTTP {}); redirects are not followed: check the origin",
+                status.as_u16()
+            );
+            return Err((
+                Error::Decode {
+                    request: label.to_string(),
+                    status: status.as_u16(),
+                    message,
+                },
+                None,
+                true,
+            ));
+        }
+        let bytes = self
+            .read_body(response, label)
             .await
-            .map_err(|e| (self.transport_error(e, label), None, true))?;
+            .map_err(|e| (e, None, true))?;
         if status.is_success() {
-            return Ok((status, Vec::from(bytes)));
+            return Ok((status, bytes));
         }
         Err((api_error(status, &bytes, label), retry_after, true))
+    }
+
+    /// The body, refused once it passes [`ClientOptions::max_response_bytes`]
+    /// (before reading anything when the length is announced).
+    async fn read_body(
+        &self,
+        mut response: reqwest::Response,
+        label: &str,
+    ) -> Result<Vec<u8>, Error> {
+        let limit = self.inner.options.max_response_bytes;
+        let status = response.status().as_u16();
+        let too_large = |size: String| Error::Decode {
+            request: label.to_string(),
+            status,
+            message: format!("the answer is {size} bytes, over the limit of {limit}; refused"),
+        };
+        if let Some(n) = response.content_length() {
+            if n > limit as u64 {
+                return Err(too_large(n.to_string()));
+            }
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(e, label))?
+        {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large(format!("more than {limit}")));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     /// The full URL: origin, path, and the query in canonical order and strict
@@ -371,6 +427,22 @@ impl Client {
     }
 }
 
+/// Whether a failed attempt may be sent again. Reads always may. A write may only
+/// when it cannot have been applied: it never reached the server, or the server
+/// said it did not take it (429 Too Many Requests, 503 Service Unavailable). After
+/// a timeout, a lost answer or another 5xx the write may have been applied, so it
+/// is not repeated: the caller reads the record and decides.
+fn may_resend(method: &Method, err: &Error, sent: bool) -> bool {
+    if *method == Method::GET {
+        return err.is_retryable();
+    }
+    match err {
+        Error::Api { status, .. } => matches!(status, 429 | 503),
+        Error::Network { .. } | Error::Timeout { .. } => !sent,
+        _ => false,
+    }
+}
+
 /// An error answer: PubNub's envelope when it is one, else the status and body text
 /// (Access Manager answers 403 in its own shape).
 fn api_error(status: StatusCode, body: &[u8], label: &str) -> Error {
@@ -409,11 +481,13 @@ fn api_error(status: StatusCode, body: &[u8], label: &str) -> Error {
 /// Splits an origin URL into `scheme://host[:port]` and a path prefix. A bare host
 /// (`ps.pndsn.com`) means https.
 fn split_origin(origin: &str) -> Result<(String, String), Error> {
-    let origin = origin.trim();
-    let with_scheme = if origin.contains("://") {
-        origin.to_string()
+    let raw = origin.trim();
+    // Messages show the origin with any credentials in it masked.
+    let origin = crate::text::mask_url(raw);
+    let with_scheme = if raw.contains("://") {
+        raw.to_string()
     } else {
-        format!("https://{origin}")
+        format!("https://{raw}")
     };
     let url = reqwest::Url::parse(&with_scheme)
         .map_err(|e| Error::InvalidInput(format!("origin '{origin}' is not a URL: {e}")))?;

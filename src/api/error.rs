@@ -39,6 +39,9 @@ pub enum Error {
     /// The request was refused before sending: an argument is not acceptable.
     #[error("{0}")]
     InvalidInput(String),
+    /// A walk over a list could not give a consistent result (it changed too fast).
+    #[error("{0}")]
+    Inconsistent(String),
     /// The client is read-only and the operation writes.
     #[error("read-only mode: refusing to {operation} (nothing was sent)")]
     ReadOnly { operation: String },
@@ -54,8 +57,8 @@ impl Error {
     }
 
     /// True for errors that may succeed when tried again: 429, 5xx, timeouts and
-    /// network failures. Other 4xx never are. (The client resends a write after a
-    /// broken connection only when the request never left.)
+    /// network failures. Other 4xx never are. (The client resends a write only when
+    /// it cannot have been applied: it never left, or the answer was 429 or 503.)
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api { status, .. } => *status == 429 || (500..=599).contains(status),

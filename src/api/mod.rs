@@ -14,8 +14,9 @@ pub mod rules;
 pub mod signature;
 pub mod subscribe;
 pub mod types;
+pub mod walk;
 
-pub use client::{Client, ClientOptions, Observer, RequestRecord, PNSDK};
+pub use client::{Client, ClientOptions, Observer, RequestRecord, MAX_RESPONSE_BYTES, PNSDK};
 pub use error::Error;
 pub use keyset::{Keyset, Secret, DEFAULT_ORIGIN};
 pub use options::{
@@ -25,3 +26,4 @@ pub use options::{
 };
 pub use paging::Pager;
 pub use retry::RetryPolicy;
+pub use walk::{Walk, WalkItem, WalkStats};

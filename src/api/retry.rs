@@ -17,6 +17,10 @@ pub struct RetryPolicy {
     /// A `Retry-After` longer than this is cut to it, so one answer cannot stall a
     /// command for minutes.
     pub max_retry_after: Duration,
+    /// No retry starts once this much time has passed since the first attempt (nor
+    /// when its wait would end past it): a request gives up within about this plus
+    /// one attempt's timeout.
+    pub max_total: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -26,6 +30,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(8),
             max_retry_after: Duration::from_secs(30),
+            max_total: Duration::from_secs(30),
         }
     }
 }
@@ -86,6 +91,7 @@ mod tests {
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(1000),
             max_retry_after: Duration::from_secs(5),
+            max_total: Duration::from_secs(30),
         };
         for _ in 0..50 {
             let d0 = p.delay(0, None);

@@ -209,6 +209,16 @@ pub struct Single<T> {
 #[serde(transparent)]
 pub struct Cursor(pub String);
 
+impl Cursor {
+    /// The cursor PubNub answers for the page starting at `offset`: observably the
+    /// base64 (standard alphabet, no padding) of the decimal offset (spec §5). Walks
+    /// that must look back a few items build their own from it.
+    pub fn at_offset(offset: u64) -> Cursor {
+        use base64::Engine as _;
+        Cursor(base64::engine::general_purpose::STANDARD_NO_PAD.encode(offset.to_string()))
+    }
+}
+
 /// An entity tag, as the server sent it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]

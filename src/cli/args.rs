@@ -14,8 +14,13 @@ pub enum Format {
     Json,
     /// One JSON record per line.
     Jsonl,
-    /// Comma-separated values with a header row.
+    /// Comma-separated values with a header row, safe to open in a spreadsheet:
+    /// cells starting with = + - @ get a leading ' (numbers excepted), and control,
+    /// bidi and zero-width characters are written as \u{..}.
     Csv,
+    /// CSV with every value as stored (control characters are still escaped when
+    /// stdout is a terminal).
+    RawCsv,
 }
 
 /// Options shared by every list.

@@ -1,38 +1,60 @@
 //! `appctx export`: the whole keyset as JSON Lines (format in `record.rs`).
 //!
-//! Users and channels are paged straight to the output. App Context has no call that
-//! lists every membership, so they are found by asking each user for its channels or
-//! each channel for its members — whichever side is smaller, or both with
-//! `--thorough` — several requests at a time, then written sorted by user and channel
-//! so two exports of the same data are byte-identical.
+//! Users and channels are walked in id order (consistently, see `api::walk`) straight
+//! to the output. App Context has no call that lists every membership, so they are
+//! found by asking each user for its channels or each channel for its members —
+//! whichever side is smaller, or both with `--thorough` — while those are read,
+//! several requests at a time; they are spooled to a temporary file and written
+//! after the channels, in the order found (owners in id order, then the other end
+//! in id order), so two exports of the same data are byte-identical and memory
+//! holds one page of owners at a time.
 
-use std::collections::BTreeMap;
+use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::args::ExportArgs;
 use super::record::{ChannelRecord, Header, MembershipRecord, Record, RelationState, UserRecord};
 use super::{progress, CliError, Ctx};
 use crate::api::types::{Member, Membership};
-use crate::api::{Client, Error, Include, ListOptions, Pager, RelationInclude, MAX_LIMIT};
+use crate::api::{
+    Client, Error, Include, ListOptions, RelationInclude, Walk, WalkItem, WalkStats, MAX_LIMIT,
+};
 
 /// Relation lists fetched at once.
 const CONCURRENCY: usize = 8;
 
-/// Memberships keyed by (user id, channel id).
-type Relations = BTreeMap<(String, String), RelationState>;
-
-/// Counts of what was written.
+/// Counts of what was written, and what changed while it was read.
 #[derive(Debug, Default, Serialize)]
 pub struct ExportCounts {
     pub users: u64,
     pub channels: u64,
     pub memberships: u64,
+    /// One line per list that changed during the export.
+    pub changes: Vec<String>,
+}
+
+/// What to tell about a list that changed while it was walked, if it did.
+fn change_note(kind: &str, stats: &WalkStats, end: Option<u64>) -> Option<String> {
+    let moved = stats.shifts > 0;
+    let counts_differ = stats.total_at_start != end || end.is_some_and(|e| e != stats.yielded);
+    if !moved && !counts_differ {
+        return None;
+    }
+    let count = |t: Option<u64>| t.map_or_else(|| "?".to_string(), |t| t.to_string());
+    Some(format!(
+        "{kind} changed during the export: {} at the start, {} at the end, {} written; \
+         {} pages were re-read where records had moved. Every one that existed throughout \
+         is in the file exactly once; those added or removed meanwhile may or may not be.",
+        count(stats.total_at_start),
+        count(end),
+        stats.yielded,
+        stats.shifts
+    ))
 }
 
 /// Runs `appctx export`.
@@ -45,6 +67,9 @@ pub async fn run(ctx: &Ctx, args: ExportArgs) -> Result<(), CliError> {
         "exported {} users, {} channels, {} memberships",
         counts.users, counts.channels, counts.memberships
     );
+    for note in &counts.changes {
+        eprintln!("appctx: {note}");
+    }
     Ok(())
 }
 
@@ -63,47 +88,69 @@ pub async fn export(
         include: Include::ALL,
         ..Default::default()
     };
-
-    let mut user_ids = Vec::new();
-    let mut pages = client.users_pager(all.clone())?;
-    while let Some(page) = pages.next_page().await {
-        for u in page?.data {
-            line(out, &Record::User(UserRecord::from_user(&u, meta)))?;
-            user_ids.push(u.user_id);
-        }
-        bar.set_position(user_ids.len() as u64);
-    }
-    counts.users = user_ids.len() as u64;
-
-    let mut channel_ids = Vec::new();
-    let mut pages = client.channels_pager(all)?;
-    while let Some(page) = pages.next_page().await {
-        for c in page?.data {
-            line(out, &Record::Channel(ChannelRecord::from_channel(&c, meta)))?;
-            channel_ids.push(c.channel_id);
-        }
-        bar.set_position(counts.users + channel_ids.len() as u64);
-    }
-    counts.channels = channel_ids.len() as u64;
-
-    let from_users = thorough || user_ids.len() <= channel_ids.len();
+    let count_only = ListOptions {
+        limit: Some(1),
+        include_total_count: true,
+        include: Include::NONE,
+        ..Default::default()
+    };
+    let users_total = client.list_users(&count_only).await?.total_count;
+    let channels_total = client.list_channels(&count_only).await?.total_count;
+    let from_users = thorough || users_total.unwrap_or(0) <= channels_total.unwrap_or(0);
     let from_channels = thorough || !from_users;
-    let mut relations = Relations::new();
-    if from_users {
-        let list = |user: &str| client.memberships_pager(user, relation_options());
-        let key = |user: &str, m: &Membership| (user.to_string(), m.channel.id().to_string());
-        walk(&user_ids, list, key, &mut relations).await?;
+    // Memberships are found while their owners are read, and written after all
+    // users and channels; the spool holds them meanwhile, not memory.
+    let mut relations = Relations {
+        spool: BufWriter::new(tempfile::tempfile()?),
+        seen: thorough.then(HashSet::new),
+        meta,
+        written: 0,
+    };
+
+    let mut users = client.users_walk(all.clone())?;
+    while let Some(batch) = users.next_batch().await {
+        let batch = batch?;
+        for u in &batch {
+            line(out, &Record::User(UserRecord::from_user(u, meta)))?;
+        }
+        counts.users += batch.len() as u64;
+        out.flush()?;
+        if from_users {
+            let owners: Vec<&str> = batch.iter().map(|u| u.user_id.as_str()).collect();
+            let list = |user: &str| client.memberships_walk(user, relation_options());
+            let key = |user: &str, m: &Membership| (user.to_string(), m.channel.id().to_string());
+            relations.walk(&owners, list, key).await?;
+        }
+        bar.set_position(counts.users + relations.written);
     }
-    if from_channels {
-        let list = |channel: &str| client.members_pager(channel, relation_options());
-        let key = |channel: &str, m: &Member| (m.uuid.id().to_string(), channel.to_string());
-        walk(&channel_ids, list, key, &mut relations).await?;
+    let end = users.total_now().await?;
+    counts
+        .changes
+        .extend(change_note("users", users.stats(), end));
+
+    let mut channels = client.channels_walk(all)?;
+    while let Some(batch) = channels.next_batch().await {
+        let batch = batch?;
+        for c in &batch {
+            line(out, &Record::Channel(ChannelRecord::from_channel(c, meta)))?;
+        }
+        counts.channels += batch.len() as u64;
+        out.flush()?;
+        if from_channels {
+            let owners: Vec<&str> = batch.iter().map(|c| c.channel_id.as_str()).collect();
+            let list = |channel: &str| client.members_walk(channel, relation_options());
+            let key = |channel: &str, m: &Member| (m.uuid.id().to_string(), channel.to_string());
+            relations.walk(&owners, list, key).await?;
+        }
+        bar.set_position(counts.users + counts.channels + relations.written);
     }
-    for ((user, channel), state) in &relations {
-        let record = MembershipRecord::new(user, channel, state, meta);
-        line(out, &Record::Membership(record))?;
-    }
-    counts.memberships = relations.len() as u64;
+    let end = channels.total_now().await?;
+    counts
+        .changes
+        .extend(change_note("channels", channels.stats(), end));
+
+    counts.memberships = relations.written;
+    relations.copy_to(out)?;
     out.flush()?;
     bar.finish_and_clear();
     Ok(counts)
@@ -120,32 +167,65 @@ fn relation_options() -> ListOptions<RelationInclude> {
     }
 }
 
-/// Lists the relations of each owner (`list` = one owner's pager), several owners at
-/// a time, and keys each by (user, channel) with `key(owner, item)`.
-async fn walk<T: DeserializeOwned>(
-    owners: &[String],
-    list: impl Fn(&str) -> Result<Pager<T>, Error>,
-    key: impl Fn(&str, &T) -> (String, String),
-    relations: &mut Relations,
-) -> Result<(), Error>
-where
-    for<'a> &'a T: Into<RelationState>,
-{
-    let list = &list;
-    let mut results = futures::stream::iter(owners)
-        .map(|owner| async move { Ok::<_, Error>((owner, list(owner)?.collect_all().await?)) })
-        .buffer_unordered(CONCURRENCY);
-    while let Some(result) = results.next().await {
-        let (owner, items) = result?;
-        for item in &items {
-            relations.insert(key(owner, item), item.into());
+/// Memberships found so far, written to a temporary file in the order found.
+struct Relations {
+    spool: BufWriter<File>,
+    /// With `--thorough` both sides are read: (user, channel) digests seen, so each
+    /// relation is written once.
+    seen: Option<HashSet<u128>>,
+    meta: bool,
+    written: u64,
+}
+
+impl Relations {
+    /// Reads the relations of each owner (`list` = one owner's walk), several owners
+    /// at a time but written in the owners' order, each keyed by (user, channel) with
+    /// `key(owner, item)`.
+    async fn walk<T: WalkItem>(
+        &mut self,
+        owners: &[&str],
+        list: impl Fn(&str) -> Result<Walk<T>, Error>,
+        key: impl Fn(&str, &T) -> (String, String),
+    ) -> Result<(), CliError>
+    where
+        for<'a> &'a T: Into<RelationState>,
+    {
+        let list = &list;
+        let mut results = futures::stream::iter(owners)
+            .map(|owner| async move { Ok::<_, Error>((*owner, list(owner)?.collect_all().await?)) })
+            .buffered(CONCURRENCY);
+        while let Some(result) = results.next().await {
+            let (owner, items) = result?;
+            for item in &items {
+                let (user, channel) = key(owner, item);
+                if let Some(seen) = &mut self.seen {
+                    if !seen.insert(crate::api::walk::digest(&format!("{user}\0{channel}"))) {
+                        continue;
+                    }
+                }
+                let record = MembershipRecord::new(&user, &channel, &item.into(), self.meta);
+                line(&mut self.spool, &Record::Membership(record))?;
+                self.written += 1;
+            }
         }
+        Ok(())
     }
-    Ok(())
+
+    /// Appends everything found to `out`.
+    fn copy_to(self, out: &mut dyn Write) -> Result<(), CliError> {
+        let mut file = self
+            .spool
+            .into_inner()
+            .map_err(|e| CliError::Io(e.to_string()))?;
+        file.seek(SeekFrom::Start(0))?;
+        std::io::copy(&mut file, out)?;
+        Ok(())
+    }
 }
 
 fn line(out: &mut dyn Write, record: &Record) -> Result<(), CliError> {
-    serde_json::to_writer(&mut *out, record).map_err(|e| CliError::Io(e.to_string()))?;
+    // Escaped like all JSON we print: the file may well be shown on a terminal.
+    crate::text::write_json(&mut *out, record).map_err(|e| CliError::Io(e.to_string()))?;
     out.write_all(b"\n")?;
     Ok(())
 }

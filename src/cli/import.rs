@@ -1,33 +1,38 @@
-//! `appctx import FILE`: reads an export back. The whole file is checked first (a bad
-//! line is a usage error and nothing is sent). Then, per kind, what is stored is read,
-//! each record is compared with it, identical ones are skipped, and the rest are
-//! written — updates conditionally on the eTag just read. A failed record is reported
-//! and the import goes on; the summary counts created/updated/unchanged/failed.
+//! `appctx import FILE`: reads an export back, streaming. A first pass checks every
+//! line with the server's rules (`validate.rs`): a bad line is a usage error and
+//! nothing is sent. Then one pass per kind (users, channels, memberships) reads the
+//! file again in chunks; for each chunk only the stored records it names are read
+//! (by id filters), each record is compared with what is stored, identical ones are
+//! skipped, and the rest are written — updates conditionally on the eTag just read.
+//! Memory holds one chunk, not the file. A failed record is reported and the import
+//! goes on; after several connection failures in a row it stops and says how to
+//! resume. The summary counts created/updated/unchanged/failed/skipped.
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
 
 use futures::StreamExt;
 use indicatif::ProgressBar;
 use serde::Serialize;
 
 use super::args::ImportArgs;
-use super::record::{
-    ChannelRecord, MembershipRecord, Record, RelationState, UserRecord, FORMAT, VERSION,
-};
-use super::{progress, CliError, Ctx};
-use crate::api::rules::{self, IdKind};
+use super::record::{ChannelRecord, Record, UserRecord, FORMAT, VERSION};
+use super::{import_relations, progress, validate, CliError, Ctx};
 use crate::api::types::{Channel, ETag, HasId, User};
-use crate::api::{
-    Client, Error, Include, ListOptions, Pager, RelationInclude, RelationListOptions, SetOptions,
-    MAX_LIMIT,
-};
+use crate::api::{Client, Error, Include, ListOptions, SetOptions, MAX_LIMIT};
+use crate::filter::{CmpOp, Expr, Field, Value};
 
 /// Writes in flight at once.
-const CONCURRENCY: usize = 16;
-/// Up to this many records of a kind are looked up one by one; more, and the whole
-/// list is read instead.
-const LOOKUP_ONE_BY_ONE: usize = 100;
+pub(super) const CONCURRENCY: usize = 16;
+/// Users or channels handled at a time.
+const CHUNK: usize = 1000;
+/// Ids per lookup filter (`id == 'a' || id == 'b' || …`): well inside the filter
+/// length limit even for 92-byte ids.
+const IDS_PER_FILTER: usize = 30;
 
 /// Created/updated/unchanged/failed counts of one kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -36,16 +41,55 @@ pub struct Tally {
     pub updated: u64,
     pub unchanged: u64,
     pub failed: u64,
+    /// Not attempted: the import stopped first (the server was unreachable).
+    pub skipped: u64,
 }
 
 impl Tally {
-    fn add(&mut self, o: &Outcome) {
+    pub(super) fn add(&mut self, o: &Outcome) {
         match o {
             Outcome::Created => self.created += 1,
             Outcome::Updated => self.updated += 1,
             Outcome::Unchanged => self.unchanged += 1,
             Outcome::Failed(_) => self.failed += 1,
+            Outcome::Skipped => self.skipped += 1,
         }
+    }
+}
+
+/// Requests in a row that could not reach the server before the import stops.
+const UNREACHABLE_IN_A_ROW: u32 = 8;
+
+/// Stops the import once the server has been unreachable (connection failures or
+/// timeouts) for several requests in a row, instead of failing every record slowly.
+#[derive(Default)]
+pub(super) struct Breaker {
+    in_a_row: AtomicU32,
+    stopped: Mutex<Option<String>>,
+}
+
+impl Breaker {
+    /// Counts one answer (or its absence).
+    pub(super) fn note<T>(&self, result: &Result<T, Error>) {
+        match result {
+            Err(e @ (Error::Network { .. } | Error::Timeout { .. })) => {
+                let n = self.in_a_row.fetch_add(1, Ordering::SeqCst) + 1;
+                if n >= UNREACHABLE_IN_A_ROW {
+                    if let Ok(mut stopped) = self.stopped.lock() {
+                        stopped.get_or_insert_with(|| e.to_string());
+                    }
+                }
+            }
+            _ => self.in_a_row.store(0, Ordering::SeqCst),
+        }
+    }
+
+    pub(super) fn tripped(&self) -> bool {
+        self.stopped.lock().map_or(true, |s| s.is_some())
+    }
+
+    fn reason(&self) -> Option<String> {
+        self.stopped.lock().ok().and_then(|s| s.clone())
     }
 }
 
@@ -57,25 +101,37 @@ pub struct ImportReport {
     pub users: Tally,
     pub channels: Tally,
     pub memberships: Tally,
+    /// Why the import stopped early, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
 }
 
-enum Outcome {
+pub(super) enum Outcome {
     Created,
     Updated,
     Unchanged,
     Failed(String),
+    Skipped,
+}
+
+pub(super) fn created_or_updated(exists: bool) -> Outcome {
+    if exists {
+        Outcome::Updated
+    } else {
+        Outcome::Created
+    }
 }
 
 /// Runs `appctx import`.
 pub async fn run(ctx: &Ctx, args: ImportArgs) -> Result<(), CliError> {
-    let text = read_input(&args.file)?;
-    let records = parse(&text)?;
+    let input = Input::open(&args.file)?;
+    let counts = check(&input)?;
     if !args.dry_run {
         ctx.check_write("import")?;
     }
     let conn = ctx.connect().await?;
-    let report = import(&conn.client, records, args.dry_run).await;
-    let json = serde_json::to_string_pretty(&report).map_err(|e| CliError::Io(e.to_string()))?;
+    let report = import(&conn.client, &input, counts, args.dry_run).await?;
+    let json = crate::text::json_string(&report, true).map_err(|e| CliError::Io(e.to_string()))?;
     super::output::write_stdout(format!("{json}\n").as_bytes())?;
     let verb = if args.dry_run { "would be " } else { "" };
     for (kind, t) in [
@@ -84,9 +140,18 @@ pub async fn run(ctx: &Ctx, args: ImportArgs) -> Result<(), CliError> {
         ("memberships", report.memberships),
     ] {
         eprintln!(
-            "{kind}: {} {verb}created, {} {verb}updated, {} unchanged, {} failed",
-            t.created, t.updated, t.unchanged, t.failed
+            "{kind}: {} {verb}created, {} {verb}updated, {} unchanged, {} failed, {} not sent",
+            t.created, t.updated, t.unchanged, t.failed, t.skipped
         );
+    }
+    if let Some(reason) = &report.stopped {
+        let skipped = report.users.skipped + report.channels.skipped + report.memberships.skipped;
+        eprintln!(
+            "appctx: import stopped: the server could not be reached {UNREACHABLE_IN_A_ROW} times in a row ({}); {skipped} records were not sent. \
+             To resume, run the same import again: records already written are found unchanged and skipped.",
+            crate::text::escape(reason)
+        );
+        return Err(CliError::Failed("import stopped".into()));
     }
     let failed = report.users.failed + report.channels.failed + report.memberships.failed;
     if failed > 0 {
@@ -95,141 +160,199 @@ pub async fn run(ctx: &Ctx, args: ImportArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn read_input(path: &std::path::Path) -> Result<String, CliError> {
-    let mut text = String::new();
-    if path.as_os_str() == "-" {
-        std::io::stdin().read_to_string(&mut text)?;
-        return Ok(text);
+/// The file to import, read once per pass. Stdin is copied to a temporary file
+/// first, since it can be read only once.
+pub struct Input {
+    path: PathBuf,
+    _spool: Option<tempfile::NamedTempFile>,
+}
+
+impl Input {
+    fn open(path: &Path) -> Result<Input, CliError> {
+        if path.as_os_str() != "-" {
+            File::open(path)
+                .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
+            return Ok(Input {
+                path: path.to_path_buf(),
+                _spool: None,
+            });
+        }
+        let mut spool = tempfile::NamedTempFile::new()?;
+        std::io::copy(&mut std::io::stdin().lock(), spool.as_file_mut())?;
+        Ok(Input {
+            path: spool.path().to_path_buf(),
+            _spool: Some(spool),
+        })
     }
-    std::fs::read_to_string(path)
-        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))
+
+    /// Each non-blank line with its number.
+    fn lines(&self) -> Result<impl Iterator<Item = Result<(usize, String), CliError>>, CliError> {
+        let file = File::open(&self.path)
+            .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", self.path.display())))?;
+        Ok(BufReader::new(file)
+            .lines()
+            .enumerate()
+            .filter_map(|(i, line)| match line {
+                Ok(l) if l.trim().is_empty() => None,
+                Ok(l) => Some(Ok((i + 1, l))),
+                Err(e) => Some(Err(CliError::Usage(format!("line {}: {e}", i + 1)))),
+            }))
+    }
+
+    /// The records of one kind, with their line numbers (the file was checked).
+    pub(super) fn records<'a, T: 'a>(
+        &'a self,
+        pick: impl Fn(Record) -> Option<T> + 'a,
+    ) -> Result<impl Iterator<Item = Result<(usize, T), CliError>> + 'a, CliError> {
+        Ok(self.lines()?.filter_map(move |line| {
+            let (n, text) = match line {
+                Ok(l) => l,
+                Err(e) => return Some(Err(e)),
+            };
+            let record = serde_json::from_str::<Record>(&text).ok()?;
+            pick(record).map(|r| Ok((n, r)))
+        }))
+    }
 }
 
-/// Records sorted by kind, each with its line number.
-#[derive(Debug, Default)]
-pub struct Records {
-    pub users: Vec<(usize, UserRecord)>,
-    pub channels: Vec<(usize, ChannelRecord)>,
-    pub memberships: Vec<(usize, MembershipRecord)>,
+/// How many records of each kind a checked file holds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Counts {
+    users: u64,
+    channels: u64,
+    memberships: u64,
 }
 
-/// Parses and checks a whole file; every problem is listed with its line.
-pub fn parse(text: &str) -> Result<Records, CliError> {
-    let mut records = Records::default();
+/// Checks the whole file; every problem is listed with its line (the first 20).
+fn check(input: &Input) -> Result<Counts, CliError> {
+    let mut counts = Counts::default();
     let mut problems = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut dup = |key: String, line: usize, problems: &mut Vec<String>| {
-        if let Some(first) = seen.insert(key.clone(), line) {
-            problems.push(format!(
-                "line {line}: {key} already appears on line {first}"
-            ));
+    let mut total_problems = 0usize;
+    // Digest of each key seen, and the line it was on.
+    let mut seen: HashMap<u128, usize> = HashMap::new();
+    let mut add = |p: String, problems: &mut Vec<String>| {
+        total_problems += 1;
+        if problems.len() < 20 {
+            problems.push(p);
         }
     };
-    for (i, raw) in text.lines().enumerate() {
-        let n = i + 1;
-        if raw.trim().is_empty() {
-            continue;
-        }
-        let record: Record = match serde_json::from_str(raw) {
+    for line in input.lines()? {
+        let (n, raw) = line?;
+        let record: Record = match serde_json::from_str(&raw) {
             Ok(r) => r,
             Err(e) => {
-                problems.push(format!("line {n}: {e}"));
+                add(format!("line {n}: {e}"), &mut problems);
                 continue;
             }
         };
-        match record {
+        let (found, key) = match &record {
             Record::Header(h) => {
                 if h.format != FORMAT || h.version != VERSION {
-                    problems.push(format!(
+                    add(format!(
                         "line {n}: this build reads {FORMAT} version {VERSION}, the file is {} version {}",
                         h.format, h.version
-                    ));
+                    ), &mut problems);
                 }
+                continue;
             }
             Record::User(u) => {
-                check_id(&u.id, "user", n, &mut problems);
-                dup(format!("user '{}'", u.id), n, &mut problems);
-                records.users.push((n, u));
+                counts.users += 1;
+                (validate::user(u), format!("user '{}'", u.id))
             }
             Record::Channel(c) => {
-                check_id(&c.id, "channel", n, &mut problems);
-                dup(format!("channel '{}'", c.id), n, &mut problems);
-                records.channels.push((n, c));
+                counts.channels += 1;
+                (validate::channel(c), format!("channel '{}'", c.id))
             }
             Record::Membership(m) => {
-                check_id(&m.user, "user", n, &mut problems);
-                check_id(&m.channel, "channel", n, &mut problems);
-                dup(
+                counts.memberships += 1;
+                (
+                    validate::membership(m),
                     format!("membership '{}' in '{}'", m.user, m.channel),
-                    n,
-                    &mut problems,
-                );
-                records.memberships.push((n, m));
+                )
             }
+        };
+        for p in found {
+            add(format!("line {n}: {p}"), &mut problems);
+        }
+        if let Some(first) = seen.insert(crate::api::walk::digest(&key), n) {
+            add(
+                format!("line {n}: {key} already appears on line {first}"),
+                &mut problems,
+            );
         }
     }
-    if problems.is_empty() {
-        return Ok(records);
+    if total_problems == 0 {
+        return Ok(counts);
     }
-    let shown = problems.len().min(20);
-    let mut msg = format!(
-        "the file has {} bad lines; nothing was imported:\n  ",
-        problems.len()
-    );
-    msg.push_str(&problems[..shown].join("\n  "));
-    if problems.len() > shown {
-        msg.push_str(&format!("\n  … and {} more", problems.len() - shown));
+    let mut msg = format!("the file has {total_problems} problems; nothing was imported:\n  ");
+    msg.push_str(&problems.join("\n  "));
+    if total_problems > problems.len() {
+        msg.push_str(&format!(
+            "\n  … and {} more",
+            total_problems - problems.len()
+        ));
     }
     Err(CliError::Usage(msg))
 }
 
-/// The server's id rules ([`rules::id_problem`]), so a file the server would refuse
-/// is refused before anything is sent.
-fn check_id(id: &str, what: &str, line: usize, problems: &mut Vec<String>) {
-    let kind = if what == "user" {
-        IdKind::User
-    } else {
-        IdKind::Channel
+/// Imports a checked file into the keyset `client` talks to.
+async fn import(
+    client: &Client,
+    input: &Input,
+    counts: Counts,
+    dry_run: bool,
+) -> Result<ImportReport, CliError> {
+    let total = counts.users + counts.channels + counts.memberships;
+    let bar = progress::bar(total, "importing");
+    let breaker = Breaker::default();
+    let ctx = Run {
+        client,
+        dry_run,
+        bar: &bar,
+        breaker: &breaker,
     };
-    if let Some(problem) = rules::id_problem(kind, id) {
-        problems.push(format!(
-            "line {line}: '{id}' is not a usable {what} id: {problem}"
-        ));
-    }
+    let users = import_objects::<UserRecord>(&ctx, input).await?;
+    let channels = import_objects::<ChannelRecord>(&ctx, input).await?;
+    let memberships = import_relations::import(&ctx, input).await?;
+    bar.finish_and_clear();
+    Ok(ImportReport {
+        dry_run,
+        users,
+        channels,
+        memberships,
+        stopped: breaker.reason(),
+    })
 }
 
-/// Imports parsed records into the keyset `client` talks to.
-pub async fn import(client: &Client, records: Records, dry_run: bool) -> ImportReport {
-    let total = records.users.len() + records.channels.len() + records.memberships.len();
-    let bar = progress::bar(total as u64, "importing");
-    let report = ImportReport {
-        dry_run,
-        users: import_objects(client, records.users, dry_run, &bar).await,
-        channels: import_objects(client, records.channels, dry_run, &bar).await,
-        memberships: import_memberships(client, records.memberships, dry_run, &bar).await,
-    };
-    bar.finish_and_clear();
-    report
+/// What every step of an import shares.
+pub(super) struct Run<'a> {
+    pub client: &'a Client,
+    pub dry_run: bool,
+    pub bar: &'a ProgressBar,
+    pub breaker: &'a Breaker,
+}
+
+impl Run<'_> {
+    /// Counts and reports outcomes.
+    pub(super) fn tally(&self, tally: &mut Tally, line: usize, what: &str, outcome: &Outcome) {
+        if let Outcome::Failed(e) = outcome {
+            report(self.bar, &format!("line {line}: {what}: {e}"));
+        }
+        tally.add(outcome);
+        self.bar.inc(1);
+    }
 }
 
 /// A user or channel record, as the importer handles it.
-trait ObjectRecord {
+trait ObjectRecord: Sized {
     type Model: HasId + serde::de::DeserializeOwned;
     const NOUN: &'static str;
+    fn pick(r: Record) -> Option<Self>;
     fn id(&self) -> &str;
     fn matches(&self, stored: &Self::Model) -> bool;
     fn etag(stored: &Self::Model) -> &str;
-    fn pager(c: &Client) -> Result<Pager<Self::Model>, Error>;
-    async fn get(c: &Client, id: &str) -> Result<Self::Model, Error>;
+    async fn list(c: &Client, opts: &ListOptions<Include>) -> Result<Vec<Self::Model>, Error>;
     async fn write(&self, c: &Client, if_match: Option<ETag>) -> Result<(), Error>;
-}
-
-fn read_all() -> ListOptions<Include> {
-    ListOptions {
-        limit: Some(MAX_LIMIT),
-        include: Include::ALL,
-        ..Default::default()
-    }
 }
 
 fn write_options(if_match: Option<ETag>) -> SetOptions {
@@ -242,6 +365,12 @@ fn write_options(if_match: Option<ETag>) -> SetOptions {
 impl ObjectRecord for UserRecord {
     type Model = User;
     const NOUN: &'static str = "user";
+    fn pick(r: Record) -> Option<Self> {
+        match r {
+            Record::User(u) => Some(u),
+            _ => None,
+        }
+    }
     fn id(&self) -> &str {
         &self.id
     }
@@ -251,11 +380,8 @@ impl ObjectRecord for UserRecord {
     fn etag(stored: &User) -> &str {
         &stored.etag
     }
-    fn pager(c: &Client) -> Result<Pager<User>, Error> {
-        c.users_pager(read_all())
-    }
-    async fn get(c: &Client, id: &str) -> Result<User, Error> {
-        c.get_user(id, Include::ALL).await
+    async fn list(c: &Client, opts: &ListOptions<Include>) -> Result<Vec<User>, Error> {
+        c.list_users(opts).await.map(|p| p.data)
     }
     async fn write(&self, c: &Client, if_match: Option<ETag>) -> Result<(), Error> {
         c.set_user(&self.id, &self.fields(), &write_options(if_match))
@@ -267,6 +393,12 @@ impl ObjectRecord for UserRecord {
 impl ObjectRecord for ChannelRecord {
     type Model = Channel;
     const NOUN: &'static str = "channel";
+    fn pick(r: Record) -> Option<Self> {
+        match r {
+            Record::Channel(c) => Some(c),
+            _ => None,
+        }
+    }
     fn id(&self) -> &str {
         &self.id
     }
@@ -276,11 +408,8 @@ impl ObjectRecord for ChannelRecord {
     fn etag(stored: &Channel) -> &str {
         &stored.etag
     }
-    fn pager(c: &Client) -> Result<Pager<Channel>, Error> {
-        c.channels_pager(read_all())
-    }
-    async fn get(c: &Client, id: &str) -> Result<Channel, Error> {
-        c.get_channel(id, Include::ALL).await
+    async fn list(c: &Client, opts: &ListOptions<Include>) -> Result<Vec<Channel>, Error> {
+        c.list_channels(opts).await.map(|p| p.data)
     }
     async fn write(&self, c: &Client, if_match: Option<ETag>) -> Result<(), Error> {
         c.set_channel(&self.id, &self.fields(), &write_options(if_match))
@@ -289,194 +418,184 @@ impl ObjectRecord for ChannelRecord {
     }
 }
 
-/// What is stored for `ids`, by listing everything when there are many, else one by
-/// one (a 404 means not stored). One-by-one lookups that fail are returned apart, so
-/// only their records fail.
-type Lookup<M> = (HashMap<String, M>, HashMap<String, String>);
-
-async fn stored<R: ObjectRecord>(client: &Client, ids: &[&str]) -> Result<Lookup<R::Model>, Error> {
-    if ids.len() > LOOKUP_ONE_BY_ONE {
-        let all = R::pager(client)?.collect_all().await?;
-        let found = all.into_iter().map(|m| (m.id().to_string(), m)).collect();
-        return Ok((found, HashMap::new()));
-    }
-    let mut found = HashMap::new();
-    let mut failed = HashMap::new();
-    let mut lookups = futures::stream::iter(ids)
-        .map(|id| async move { (*id, R::get(client, id).await) })
-        .buffer_unordered(CONCURRENCY);
-    while let Some((id, result)) = lookups.next().await {
-        match result {
-            Ok(m) => {
-                found.insert(id.to_string(), m);
-            }
-            Err(Error::Api { status: 404, .. }) => {}
-            Err(e) => {
-                failed.insert(id.to_string(), e.to_string());
-            }
-        }
-    }
-    Ok((found, failed))
+/// `field == 'a' || field == 'b' || …`, built as an expression (values are
+/// quoted by the printer, never pasted).
+pub(super) fn any_of(field: &[&str], ids: &[&str]) -> String {
+    let mut terms: Vec<Expr> = ids
+        .iter()
+        .map(|id| Expr::Compare {
+            field: Field::new(field.iter().copied()),
+            op: CmpOp::Eq,
+            value: Value::String((*id).to_string()),
+        })
+        .collect();
+    let expr = if terms.len() == 1 {
+        terms.remove(0)
+    } else {
+        Expr::Or(terms)
+    };
+    expr.to_string()
 }
 
-async fn import_objects<R: ObjectRecord>(
-    client: &Client,
-    records: Vec<(usize, R)>,
-    dry_run: bool,
-    bar: &ProgressBar,
-) -> Tally {
-    let mut tally = Tally::default();
-    if records.is_empty() {
-        return tally;
-    }
-    let ids: Vec<&str> = records.iter().map(|(_, r)| r.id()).collect();
-    let (existing, lookup_failed) = match stored::<R>(client, &ids).await {
-        Ok(found) => found,
-        Err(e) => {
-            report(bar, &format!("cannot read the stored {}s: {e}", R::NOUN));
-            tally.failed = records.len() as u64;
-            bar.inc(records.len() as u64);
-            return tally;
+/// `ids` split so that each batch's [`any_of`] filter stays within the filter
+/// length limit and [`IDS_PER_FILTER`] terms (quotes in ids are escaped, so the
+/// text of a batch is measured, not guessed).
+pub(super) fn id_batches<'a>(field: &[&str], ids: &[&'a str]) -> Vec<Vec<&'a str>> {
+    // Room for the rest of the query is not needed: the limit is on the filter.
+    let max_text = crate::filter::MAX_LEN;
+    let mut batches = Vec::new();
+    let mut batch: Vec<&str> = Vec::new();
+    for id in ids {
+        batch.push(id);
+        let too_big =
+            batch.len() > IDS_PER_FILTER || any_of(field, &batch).chars().count() > max_text;
+        if too_big && batch.len() > 1 {
+            batch.pop();
+            batches.push(std::mem::replace(&mut batch, vec![*id]));
         }
-    };
-    let mut outcomes = futures::stream::iter(&records)
+    }
+    if !batch.is_empty() {
+        batches.push(batch);
+    }
+    batches
+}
+
+/// What is stored for `ids`, read by id filters. A lookup that fails is returned
+/// apart, so only the records it covered fail.
+async fn stored<R: ObjectRecord>(
+    run: &Run<'_>,
+    ids: &[&str],
+) -> (HashMap<String, R::Model>, HashMap<String, String>) {
+    let mut found = HashMap::new();
+    let mut failed = HashMap::new();
+    let batches = id_batches(&["id"], ids);
+    let mut lookups = futures::stream::iter(&batches)
+        .map(|batch| async move {
+            let opts = ListOptions {
+                limit: Some(MAX_LIMIT),
+                filter: Some(any_of(&["id"], batch)),
+                include: Include::ALL,
+                ..Default::default()
+            };
+            (batch, R::list(run.client, &opts).await)
+        })
+        .buffer_unordered(CONCURRENCY);
+    while let Some((batch, result)) = lookups.next().await {
+        run.breaker.note(&result);
+        match result {
+            Ok(models) => {
+                for m in models {
+                    found.insert(m.id().to_string(), m);
+                }
+            }
+            Err(e) => {
+                let msg = format!("cannot read the stored {}: {e}", R::NOUN);
+                for id in batch.iter() {
+                    failed.insert((*id).to_string(), msg.clone());
+                }
+            }
+        }
+    }
+    (found, failed)
+}
+
+async fn import_objects<R: ObjectRecord>(run: &Run<'_>, input: &Input) -> Result<Tally, CliError> {
+    let mut tally = Tally::default();
+    let mut records = input.records(R::pick)?;
+    loop {
+        let mut chunk = Vec::with_capacity(CHUNK);
+        for r in records.by_ref().take(CHUNK) {
+            chunk.push(r?);
+        }
+        if chunk.is_empty() {
+            return Ok(tally);
+        }
+        import_chunk(run, &chunk, &mut tally).await;
+    }
+}
+
+async fn import_chunk<R: ObjectRecord>(run: &Run<'_>, chunk: &[(usize, R)], tally: &mut Tally) {
+    if run.breaker.tripped() {
+        for (line, r) in chunk {
+            run.tally(
+                tally,
+                *line,
+                &format!("{} '{}'", R::NOUN, r.id()),
+                &Outcome::Skipped,
+            );
+        }
+        return;
+    }
+    let ids: Vec<&str> = chunk.iter().map(|(_, r)| r.id()).collect();
+    let (existing, lookup_failed) = stored::<R>(run, &ids).await;
+    let mut outcomes = futures::stream::iter(chunk)
         .map(|(line, record)| {
             let stored = existing.get(record.id());
             let lookup_error = lookup_failed.get(record.id());
             async move {
                 let outcome = match (lookup_error, stored) {
+                    // Nothing was sent for it, and the import has stopped.
+                    (Some(_), _) if run.breaker.tripped() => Outcome::Skipped,
                     (Some(e), _) => Outcome::Failed(e.clone()),
                     (None, Some(s)) if record.matches(s) => Outcome::Unchanged,
-                    (None, s) if dry_run => created_or_updated(s.is_some()),
-                    (None, Some(s)) => {
-                        let tag = ETag(R::etag(s).to_string());
-                        match record.write(client, Some(tag)).await {
-                            Ok(()) => Outcome::Updated,
+                    (None, s) if run.dry_run => created_or_updated(s.is_some()),
+                    _ if run.breaker.tripped() => Outcome::Skipped,
+                    (None, s) => {
+                        let tag = s.map(|s| ETag(R::etag(s).to_string()));
+                        let result = record.write(run.client, tag).await;
+                        run.breaker.note(&result);
+                        match result {
+                            Ok(()) => created_or_updated(s.is_some()),
                             Err(e) => Outcome::Failed(e.to_string()),
                         }
                     }
-                    (None, None) => match record.write(client, None).await {
-                        Ok(()) => Outcome::Created,
-                        Err(e) => Outcome::Failed(e.to_string()),
-                    },
                 };
                 (line, record.id(), outcome)
             }
         })
         .buffer_unordered(CONCURRENCY);
     while let Some((line, id, outcome)) = outcomes.next().await {
-        if let Outcome::Failed(e) = &outcome {
-            report(bar, &format!("line {line}: {} '{id}': {e}", R::NOUN));
-        }
-        tally.add(&outcome);
-        bar.inc(1);
+        run.tally(tally, *line, &format!("{} '{id}'", R::NOUN), &outcome);
     }
-    tally
-}
-
-fn created_or_updated(exists: bool) -> Outcome {
-    if exists {
-        Outcome::Updated
-    } else {
-        Outcome::Created
-    }
-}
-
-/// Memberships, one user at a time (several users at once): read the user's stored
-/// memberships, then set the ones that differ in batches of up to 100.
-async fn import_memberships(
-    client: &Client,
-    records: Vec<(usize, MembershipRecord)>,
-    dry_run: bool,
-    bar: &ProgressBar,
-) -> Tally {
-    let mut by_user: BTreeMap<&str, Vec<&(usize, MembershipRecord)>> = BTreeMap::new();
-    for r in &records {
-        by_user.entry(r.1.user.as_str()).or_default().push(r);
-    }
-    let mut tally = Tally::default();
-    let mut per_user =
-        futures::stream::iter(by_user)
-            .map(|(user, recs)| async move {
-                import_user_memberships(client, user, recs, dry_run).await
-            })
-            .buffer_unordered(CONCURRENCY);
-    while let Some(outcomes) = per_user.next().await {
-        for (line, outcome) in outcomes {
-            if let Outcome::Failed(e) = &outcome {
-                report(bar, &format!("line {line}: {e}"));
-            }
-            tally.add(&outcome);
-            bar.inc(1);
-        }
-    }
-    tally
-}
-
-async fn import_user_memberships(
-    client: &Client,
-    user: &str,
-    records: Vec<&(usize, MembershipRecord)>,
-    dry_run: bool,
-) -> Vec<(usize, Outcome)> {
-    let read = RelationListOptions {
-        limit: Some(MAX_LIMIT),
-        include: RelationInclude {
-            relation: Include::ALL,
-            related: None,
-        },
-        ..Default::default()
-    };
-    let listed = match client.memberships_pager(user, read) {
-        Ok(p) => p.collect_all().await,
-        Err(e) => Err(e),
-    };
-    let existing: HashMap<String, RelationState> = match listed {
-        Ok(items) => items
-            .iter()
-            .map(|m| (m.channel.id().to_string(), m.into()))
-            .collect(),
-        Err(e) => {
-            let msg = format!("cannot read the memberships of user '{user}': {e}");
-            return records
-                .iter()
-                .map(|(line, _)| (*line, Outcome::Failed(msg.clone())))
-                .collect();
-        }
-    };
-    let mut outcomes = Vec::new();
-    let mut to_write = Vec::new();
-    for (line, r) in records {
-        match existing.get(&r.channel) {
-            Some(s) if r.matches(s) => outcomes.push((*line, Outcome::Unchanged)),
-            s if dry_run => outcomes.push((*line, created_or_updated(s.is_some()))),
-            s => to_write.push((*line, r, s.is_some())),
-        }
-    }
-    // Answer with as little as possible: the write is what matters.
-    let answer = RelationListOptions {
-        limit: Some(1),
-        include: RelationInclude {
-            relation: Include::NONE,
-            related: None,
-        },
-        ..Default::default()
-    };
-    for batch in to_write.chunks(MAX_LIMIT as usize) {
-        let entries: Vec<_> = batch.iter().map(|(_, r, _)| r.entry()).collect();
-        let result = client.set_memberships(user, &entries, &answer).await;
-        for (line, r, existed) in batch {
-            let outcome = match &result {
-                Ok(_) => created_or_updated(*existed),
-                Err(e) => Outcome::Failed(format!("membership '{user}' in '{}': {e}", r.channel)),
-            };
-            outcomes.push((*line, outcome));
-        }
-    }
-    outcomes
 }
 
 /// A message on stderr that does not tear the progress bar.
-fn report(bar: &ProgressBar, message: &str) {
-    bar.suspend(|| eprintln!("appctx: {message}"));
+pub(super) fn report(bar: &ProgressBar, message: &str) {
+    bar.suspend(|| eprintln!("appctx: {}", crate::text::escape_lines(message)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_filters_are_built_not_pasted() {
+        assert_eq!(any_of(&["id"], &["a"]), r#"id == "a""#);
+        let text = any_of(&["channel", "id"], &["x' || id != '", "b\"c"]);
+        let parsed = crate::filter::parse(&text).unwrap();
+        let Expr::Or(terms) = parsed else {
+            panic!("{text}")
+        };
+        assert_eq!(terms.len(), 2, "{text}");
+        assert!(
+            matches!(&terms[0], Expr::Compare { value: Value::String(s), .. } if s == "x' || id != '")
+        );
+    }
+
+    #[test]
+    fn id_batches_keep_each_filter_within_the_limits() {
+        let quoted = "\"".repeat(92);
+        let ids: Vec<&str> = vec![quoted.as_str(); 100];
+        let batches = id_batches(&["channel", "id"], &ids);
+        assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 100);
+        assert!(batches.len() > 4, "{} batches", batches.len());
+        for b in &batches {
+            let text = any_of(&["channel", "id"], b);
+            assert!(crate::filter::parse(&text).is_ok(), "{} chars", text.len());
+        }
+        let short: Vec<String> = (0..65).map(|i| format!("u{i}")).collect();
+        let short: Vec<&str> = short.iter().map(String::as_str).collect();
+        let sizes: Vec<usize> = id_batches(&["id"], &short).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [30, 30, 5]);
+    }
 }

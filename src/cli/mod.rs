@@ -6,12 +6,14 @@
 mod args;
 mod export;
 mod import;
+mod import_relations;
 mod input;
 mod objects;
 mod output;
 mod progress;
 pub mod record;
 mod relations;
+mod validate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,7 +68,9 @@ pub struct GlobalArgs {
 impl std::fmt::Debug for GlobalArgs {
     /// The flags with the secrets masked.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&self.flags(), f)
+        let mut flags = self.flags();
+        flags.origin = flags.origin.map(|o| crate::text::mask_url(&o).into_owned());
+        std::fmt::Debug::fmt(&flags, f)
     }
 }
 
@@ -156,7 +160,8 @@ pub async fn run(global: &GlobalArgs, command: Command) -> ExitCode {
         Err(CliError::Io(m)) if m.contains("Broken pipe") => ExitCode::SUCCESS,
         Err(e) => {
             if !matches!(e, CliError::Failed(_)) {
-                eprintln!("appctx: {e}");
+                // Messages carry ids, file lines and server text: nothing raw.
+                eprintln!("appctx: {}", crate::text::escape_lines(&e.to_string()));
             }
             ExitCode::from(e.exit_code())
         }
@@ -174,7 +179,8 @@ async fn dispatch(global: &GlobalArgs, command: Command) -> Result<(), CliError>
         Command::Export(a) => export::run(&ctx, a).await,
         Command::Import(a) => import::run(&ctx, a).await,
         Command::Config => {
-            output::write_stdout(ctx.settings.report().as_bytes())?;
+            let report = ctx.settings.report();
+            output::write_stdout(crate::text::escape_lines(&report).as_bytes())?;
             Ok(())
         }
     }
@@ -213,6 +219,7 @@ mod tests {
             secret_key: Some("sec-c-TOPSECRET".into()),
             auth_key: Some("token-TOPSECRET".into()),
             subscribe_key: Some("sub-c-shown".into()),
+            origin: Some("http://u:TOPSECRET@127.0.0.1:1".into()),
             ..Default::default()
         };
         let shown = format!("{args:?}");

@@ -7,7 +7,9 @@ use super::args::{ChannelsCommand, CommonSetArgs, Format, ListArgs, UsersCommand
 use super::output::{self, Listing};
 use super::{input, CliError, Ctx};
 use crate::api::types::{Custom, ETag, Maybe, Page};
-use crate::api::{ChannelFields, Client, Error, Pager, SetOptions, UserFields, MAX_LIMIT};
+use crate::api::{
+    ChannelFields, Client, Error, Pager, SetOptions, UserFields, Walk, WalkItem, MAX_LIMIT,
+};
 use crate::filter::Target;
 
 /// `appctx users …`.
@@ -21,7 +23,14 @@ pub async fn users(ctx: &Ctx, cmd: UsersCommand) -> Result<(), CliError> {
             )?;
             let conn = ctx.connect().await?;
             let c = &conn.client;
-            list(&args, c.list_users(&opts), || c.users_pager(opts.clone())).await
+            let all = || {
+                Rows::pick(
+                    &args,
+                    || c.users_walk(opts.clone()),
+                    || c.users_pager(opts.clone()),
+                )
+            };
+            list(&args, c.list_users(&opts), all, true).await
         }
         UsersCommand::Get(args) => {
             let include = input::include(args.include.as_deref())?;
@@ -69,10 +78,14 @@ pub async fn channels(ctx: &Ctx, cmd: ChannelsCommand) -> Result<(), CliError> {
             )?;
             let conn = ctx.connect().await?;
             let c = &conn.client;
-            list(&args, c.list_channels(&opts), || {
-                c.channels_pager(opts.clone())
-            })
-            .await
+            let all = || {
+                Rows::pick(
+                    &args,
+                    || c.channels_walk(opts.clone()),
+                    || c.channels_pager(opts.clone()),
+                )
+            };
+            list(&args, c.list_channels(&opts), all, true).await
         }
         ChannelsCommand::Get(args) => {
             let include = input::include(args.include.as_deref())?;
@@ -107,42 +120,87 @@ pub async fn channels(ctx: &Ctx, cmd: ChannelsCommand) -> Result<(), CliError> {
     }
 }
 
-/// Runs a list: one page, or with `--all` every page through the pager.
-pub async fn list<T, F, P>(args: &ListArgs, one_page: F, pager: P) -> Result<(), CliError>
+/// Where `list --all` reads from: a consistent walk in id order (the default
+/// order), or the plain pager when a sort or a starting cursor is given.
+pub enum Rows<T> {
+    Walk(Walk<T>),
+    Pager(Pager<T>, Option<u64>),
+}
+
+impl<T: WalkItem> Rows<T> {
+    /// The walk when the list is in its default order from the start, else the pager.
+    pub fn pick(
+        args: &ListArgs,
+        walk: impl FnOnce() -> Result<Walk<T>, Error>,
+        pager: impl FnOnce() -> Result<Pager<T>, Error>,
+    ) -> Result<Rows<T>, Error> {
+        if args.sort.is_none() && args.next.is_none() && args.prev.is_none() {
+            Ok(Rows::Walk(walk()?))
+        } else {
+            Ok(Rows::Pager(pager()?, None))
+        }
+    }
+
+    async fn next(&mut self) -> Option<Result<Vec<T>, Error>> {
+        match self {
+            Rows::Walk(w) => w.next_batch().await,
+            Rows::Pager(p, total) => p.next_page().await.map(|page| {
+                page.map(|page| {
+                    *total = total.or(page.total_count);
+                    page.data
+                })
+            }),
+        }
+    }
+
+    fn total(&self) -> Option<u64> {
+        match self {
+            Rows::Walk(w) => w.stats().total_at_start,
+            Rows::Pager(_, total) => *total,
+        }
+    }
+}
+
+/// Runs a list: one page, or with `--all` every page, printed as it arrives when
+/// the rows are `uniform` (all have the same fields; else they are gathered first,
+/// so table and CSV columns cover every row).
+pub async fn list<T, F, P>(
+    args: &ListArgs,
+    one_page: F,
+    all: P,
+    uniform: bool,
+) -> Result<(), CliError>
 where
-    T: Serialize + serde::de::DeserializeOwned,
+    T: Serialize + WalkItem,
     F: std::future::Future<Output = Result<Page<T>, Error>>,
-    P: FnOnce() -> Result<Pager<T>, Error>,
+    P: FnOnce() -> Result<Rows<T>, Error>,
 {
     let format = output::pick(args.format, Format::Json);
-    let listing = if args.all {
-        let mut pages = pager()?;
-        let bar = super::progress::counter("fetching");
-        let mut listing = Listing {
-            rows: Vec::new(),
-            total: None,
-            next: None,
-            prev: None,
-            more: false,
-        };
-        while let Some(page) = pages.next_page().await {
-            let page = page?;
-            listing.total = listing.total.or(page.total_count);
-            bar.inc(page.data.len() as u64);
-            listing.rows.extend(page.data.iter().map(output::to_value));
-        }
-        bar.finish_and_clear();
-        listing
-    } else {
+    if !args.all {
         let mut listing = Listing::from_page(one_page.await?);
         let full = listing.rows.len() as u64 >= u64::from(args.limit.unwrap_or(MAX_LIMIT));
         let counted_all = listing
             .total
             .is_some_and(|t| listing.rows.len() as u64 >= t);
         listing.more = full && !counted_all;
-        listing
-    };
-    output::print_list(format, &listing)
+        return output::print_list(format, &listing);
+    }
+    let mut rows = all()?;
+    let bar = super::progress::counter("fetching");
+    let mut printer = output::ListPrinter::start(format)?;
+    let mut gathered = Vec::new();
+    while let Some(batch) = rows.next().await {
+        let batch: Vec<serde_json::Value> = batch?.iter().map(output::to_value).collect();
+        bar.inc(batch.len() as u64);
+        if uniform {
+            bar.suspend(|| printer.rows(&batch))?;
+        } else {
+            gathered.extend(batch);
+        }
+    }
+    bar.finish_and_clear();
+    printer.rows(&gathered)?;
+    printer.finish(rows.total().filter(|_| args.count))
 }
 
 /// Connects, runs one read, prints its answer.

@@ -1,6 +1,7 @@
 //! Printing records to stdout as a table, JSON, JSON Lines or CSV. Records are the wire
 //! models serialised back to their JSON, so nothing the server sent is dropped; the
 //! table and CSV flatten nested objects one level (`channel.name`), `custom` stays JSON.
+//! Nothing reaches the terminal raw: see [`crate::text`] for what is escaped where.
 
 use std::io::{IsTerminal, Write};
 
@@ -10,6 +11,7 @@ use serde_json::{Map, Value};
 use super::args::Format;
 use super::CliError;
 use crate::api::types::Page;
+use crate::text;
 
 /// Widest a table cell gets before it is cut.
 const MAX_CELL: usize = 40;
@@ -66,9 +68,9 @@ pub fn to_value<T: Serialize>(v: &T) -> Value {
 pub fn print_one(format: Format, record: &Value) -> Result<(), CliError> {
     let text = match format {
         Format::Json => pretty(record) + "\n",
-        Format::Jsonl => record.to_string() + "\n",
+        Format::Jsonl => compact(record) + "\n",
         Format::Table => table(std::slice::from_ref(record)),
-        Format::Csv => csv(std::slice::from_ref(record)),
+        Format::Csv | Format::RawCsv => csv(std::slice::from_ref(record), csv_mode(format)),
     };
     write_stdout(text.as_bytes())
 }
@@ -90,9 +92,9 @@ pub fn print_list(format: Format, listing: &Listing) -> Result<(), CliError> {
             }
             pretty(&Value::Object(m)) + "\n"
         }
-        Format::Jsonl => listing.rows.iter().map(|r| r.to_string() + "\n").collect(),
+        Format::Jsonl => listing.rows.iter().map(|r| compact(r) + "\n").collect(),
         Format::Table => table(&listing.rows),
-        Format::Csv => csv(&listing.rows),
+        Format::Csv | Format::RawCsv => csv(&listing.rows, csv_mode(format)),
     };
     write_stdout(text.as_bytes())?;
     if format != Format::Json {
@@ -103,13 +105,19 @@ pub fn print_list(format: Format, listing: &Listing) -> Result<(), CliError> {
         if let (Some(n), true) = (&listing.next, listing.more) {
             note.push_str(&format!("; next page: --next {n}"));
         }
-        eprintln!("{note}");
+        eprintln!("{}", text::escape(&note));
     }
     Ok(())
 }
 
+/// Indented JSON with unsafe characters escaped (`\u0085`).
 fn pretty(v: &Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+    text::json_string(v, true).unwrap_or_default()
+}
+
+/// One-line JSON with unsafe characters escaped.
+fn compact(v: &Value) -> String {
+    text::json_string(v, false).unwrap_or_default()
 }
 
 /// Columns (in first-seen order) and the cells of each row, nested objects flattened
@@ -151,19 +159,36 @@ fn cell(v: Option<&Value>) -> String {
     }
 }
 
-/// Aligned columns; long cells are cut with `…`, control characters shown as spaces.
+/// Aligned columns; long cells are cut with `…`, unsafe characters shown escaped.
 pub fn table(rows: &[Value]) -> String {
     let (columns, flat) = flatten(rows);
-    let cells: Vec<Vec<String>> = flat
+    let cells = table_cells(&columns, &flat);
+    let header = table_header(&columns);
+    let widths = table_widths(&header, &cells);
+    let mut out = String::new();
+    if !columns.is_empty() {
+        out.push_str(&table_line(&header, &widths));
+    }
+    for r in &cells {
+        out.push_str(&table_line(r, &widths));
+    }
+    out
+}
+
+fn table_header(columns: &[String]) -> Vec<String> {
+    columns
         .iter()
+        .map(|c| text::escape(c).into_owned())
+        .collect()
+}
+
+fn table_cells(columns: &[String], flat: &[Map<String, Value>]) -> Vec<Vec<String>> {
+    flat.iter()
         .map(|r| {
             columns
                 .iter()
                 .map(|c| {
-                    let text: String = cell(r.get(c))
-                        .chars()
-                        .map(|ch| if ch.is_control() { ' ' } else { ch })
-                        .collect();
+                    let text = text::escape(&cell(r.get(c))).into_owned();
                     if text.chars().count() > MAX_CELL {
                         text.chars().take(MAX_CELL - 1).collect::<String>() + "…"
                     } else {
@@ -172,8 +197,11 @@ pub fn table(rows: &[Value]) -> String {
                 })
                 .collect()
         })
-        .collect();
-    let widths: Vec<usize> = columns
+        .collect()
+}
+
+fn table_widths(header: &[String], cells: &[Vec<String>]) -> Vec<usize> {
+    header
         .iter()
         .enumerate()
         .map(|(i, c)| {
@@ -184,51 +212,182 @@ pub fn table(rows: &[Value]) -> String {
                 .max()
                 .unwrap_or(0)
         })
+        .collect()
+}
+
+fn table_line(items: &[String], widths: &[usize]) -> String {
+    let parts: Vec<String> = items
+        .iter()
+        .zip(widths)
+        .map(|(t, w)| format!("{t:<w$}"))
         .collect();
-    let mut out = String::new();
-    let mut line = |items: &[String]| {
-        let parts: Vec<String> = items
-            .iter()
-            .zip(&widths)
-            .map(|(t, w)| format!("{t:<w$}"))
-            .collect();
-        out.push_str(parts.join("  ").trim_end());
-        out.push('\n');
-    };
-    if !columns.is_empty() {
-        line(&columns);
+    let mut line = parts.join("  ").trim_end().to_string();
+    line.push('\n');
+    line
+}
+
+/// How CSV cells are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CsvMode {
+    /// For spreadsheets: formulas neutralised, unsafe characters escaped (line
+    /// breaks and tabs kept, quoted).
+    Safe,
+    /// Every value as stored.
+    Raw,
+    /// As stored, but unsafe characters escaped: raw CSV shown on a terminal.
+    RawOnTerminal,
+}
+
+fn csv_mode(format: Format) -> CsvMode {
+    match format {
+        Format::RawCsv if std::io::stdout().is_terminal() => CsvMode::RawOnTerminal,
+        Format::RawCsv => CsvMode::Raw,
+        _ => CsvMode::Safe,
     }
-    for r in &cells {
-        line(r);
+}
+
+/// One CSV cell, written as `mode` says and quoted when it needs it.
+fn csv_cell(s: &str, mode: CsvMode) -> String {
+    let s = match mode {
+        CsvMode::Safe => text::neutralise_formula(&text::escape_lines(s)).into_owned(),
+        CsvMode::Raw => s.to_string(),
+        CsvMode::RawOnTerminal => text::escape_lines(s).into_owned(),
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+fn csv_line<'a>(cells: impl Iterator<Item = &'a str>, mode: CsvMode) -> String {
+    let mut line = cells
+        .map(|c| csv_cell(c, mode))
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push('\n');
+    line
+}
+
+/// RFC 4180 CSV with a header row, its cells written as `mode` says.
+pub fn csv(rows: &[Value], mode: CsvMode) -> String {
+    let (columns, flat) = flatten(rows);
+    let mut out = csv_line(columns.iter().map(String::as_str), mode);
+    for r in &flat {
+        let cells: Vec<String> = columns.iter().map(|c| cell(r.get(c))).collect();
+        out.push_str(&csv_line(cells.iter().map(String::as_str), mode));
     }
     out
 }
 
-/// RFC 4180 CSV with a header row.
-pub fn csv(rows: &[Value]) -> String {
-    let (columns, flat) = flatten(rows);
-    let mut out = String::new();
-    let quote = |s: &str| {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
+/// Prints a list as its pages arrive (`list --all`), holding one page at a time.
+/// Table and CSV take their columns from the first page that has rows, so the
+/// caller streams only lists whose rows all have the same fields; JSON is written
+/// piece by piece in the shape [`print_list`] gives.
+pub struct ListPrinter {
+    format: Format,
+    out: std::io::BufWriter<std::io::Stdout>,
+    shown: u64,
+    columns: Option<(Vec<String>, Vec<usize>)>,
+}
+
+impl ListPrinter {
+    /// Starts the output.
+    pub fn start(format: Format) -> Result<ListPrinter, CliError> {
+        let mut p = ListPrinter {
+            format,
+            out: std::io::BufWriter::new(std::io::stdout()),
+            shown: 0,
+            columns: None,
+        };
+        if format == Format::Json {
+            p.out.write_all(b"{\n  \"data\": [")?;
         }
-    };
-    out.push_str(
-        &columns
-            .iter()
-            .map(|c| quote(c))
-            .collect::<Vec<_>>()
-            .join(","),
-    );
-    out.push('\n');
-    for r in &flat {
-        let line: Vec<String> = columns.iter().map(|c| quote(&cell(r.get(c)))).collect();
-        out.push_str(&line.join(","));
-        out.push('\n');
+        Ok(p)
     }
-    out
+
+    /// Prints rows.
+    pub fn rows(&mut self, rows: &[Value]) -> Result<(), CliError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut text = String::new();
+        match self.format {
+            Format::Json => {
+                for r in rows {
+                    text.push_str(if self.shown == 0 { "\n" } else { ",\n" });
+                    for (i, line) in pretty(r).lines().enumerate() {
+                        if i > 0 {
+                            text.push('\n');
+                        }
+                        text.push_str("    ");
+                        text.push_str(line);
+                    }
+                    self.shown += 1;
+                }
+            }
+            Format::Jsonl => {
+                for r in rows {
+                    text.push_str(&compact(r));
+                    text.push('\n');
+                }
+            }
+            Format::Table => {
+                let (cols, flat) = flatten(rows);
+                let (columns, widths) = self.columns.get_or_insert_with(|| {
+                    let header = table_header(&cols);
+                    let widths = table_widths(&header, &table_cells(&cols, &flat));
+                    text.push_str(&table_line(&header, &widths));
+                    (cols, widths)
+                });
+                for r in table_cells(columns, &flat) {
+                    text.push_str(&table_line(&r, widths));
+                }
+            }
+            Format::Csv | Format::RawCsv => {
+                let mode = csv_mode(self.format);
+                let (cols, flat) = flatten(rows);
+                let (columns, _) = self.columns.get_or_insert_with(|| {
+                    text.push_str(&csv_line(cols.iter().map(String::as_str), mode));
+                    (cols, Vec::new())
+                });
+                for r in &flat {
+                    let cells: Vec<String> = columns.iter().map(|c| cell(r.get(c))).collect();
+                    text.push_str(&csv_line(cells.iter().map(String::as_str), mode));
+                }
+            }
+        }
+        if self.format != Format::Json {
+            self.shown += rows.len() as u64;
+        }
+        self.out.write_all(text.as_bytes())?;
+        self.out.flush()?;
+        Ok(())
+    }
+
+    /// Ends the output; the count goes to stderr except for JSON, which carries
+    /// `totalCount` when it is known.
+    pub fn finish(mut self, total: Option<u64>) -> Result<(), CliError> {
+        if self.format == Format::Json {
+            let mut end = String::from(if self.shown == 0 { "]" } else { "\n  ]" });
+            if let Some(t) = total {
+                end.push_str(&format!(",\n  \"totalCount\": {t}"));
+            }
+            end.push_str("\n}\n");
+            self.out.write_all(end.as_bytes())?;
+        } else if matches!(self.format, Format::Csv | Format::RawCsv) && self.columns.is_none() {
+            self.out.write_all(b"\n")?;
+        }
+        self.out.flush()?;
+        if self.format != Format::Json {
+            let mut note = format!("{} shown", self.shown);
+            if let Some(t) = total {
+                note.push_str(&format!(" of {t}"));
+            }
+            eprintln!("{note}");
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -255,6 +414,38 @@ mod tests {
     #[test]
     fn csv_quotes_what_needs_it() {
         let rows = vec![json!({"id":"a,b","name":"say \"hi\"","custom":null})];
-        assert_eq!(csv(&rows), "id,name,custom\n\"a,b\",\"say \"\"hi\"\"\",\n");
+        assert_eq!(
+            csv(&rows, CsvMode::Safe),
+            "id,name,custom\n\"a,b\",\"say \"\"hi\"\"\",\n"
+        );
+    }
+
+    #[test]
+    fn csv_neutralises_formulas_and_escapes_controls_unless_raw() {
+        let rows = vec![json!({"id":"=cmd|' /C calc'!A0","name":"a\u{1b}[2Jb\nc","n":-5,"s":"-5"})];
+        assert_eq!(
+            csv(&rows, CsvMode::Safe),
+            "id,name,n,s\n'=cmd|' /C calc'!A0,\"a\\u{1b}[2Jb\nc\",-5,-5\n"
+        );
+        assert_eq!(
+            csv(&rows, CsvMode::Raw),
+            "id,name,n,s\n=cmd|' /C calc'!A0,\"a\u{1b}[2Jb\nc\",-5,-5\n"
+        );
+        assert_eq!(
+            csv(&rows, CsvMode::RawOnTerminal),
+            "id,name,n,s\n=cmd|' /C calc'!A0,\"a\\u{1b}[2Jb\nc\",-5,-5\n"
+        );
+    }
+
+    #[test]
+    fn tables_and_json_show_no_raw_controls() {
+        let rows = vec![json!({"id":"x\u{1b}]52;c;aGk=\u{7}","name":"\u{202e}abc\u{9b}"})];
+        let t = table(&rows);
+        assert!(!t.chars().any(|c| c != '\n' && text::is_unsafe(c)), "{t:?}");
+        assert!(t.contains("x\\u{1b}]52;c;aGk=\\u{7}"), "{t}");
+        for j in [pretty(&rows[0]), compact(&rows[0])] {
+            assert!(!j.chars().any(|c| c != '\n' && text::is_unsafe(c)), "{j:?}");
+            assert!(j.contains("\\u009b") && j.contains("\\u202e"), "{j}");
+        }
     }
 }

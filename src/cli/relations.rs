@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::args::{Format, MembersCommand, MembershipsCommand, RelationOutArgs, RelationSetArgs};
-use super::objects::list;
+use super::objects::{list, Rows};
 use super::output::{self, Listing};
 use super::{input, CliError, Ctx};
 use crate::api::types::{Maybe, Page};
@@ -22,10 +22,15 @@ pub async fn memberships(ctx: &Ctx, cmd: MembershipsCommand) -> Result<(), CliEr
             let opts = input::list_options(&args, Target::Memberships, inc)?;
             let conn = ctx.connect().await?;
             let c = &conn.client;
-            list(&args, c.list_memberships(&user_id, &opts), || {
-                c.memberships_pager(&user_id, opts.clone())
-            })
-            .await
+            let uniform = opts.include.related.is_none();
+            let all = || {
+                Rows::pick(
+                    &args,
+                    || c.memberships_walk(&user_id, opts.clone()),
+                    || c.memberships_pager(&user_id, opts.clone()),
+                )
+            };
+            list(&args, c.list_memberships(&user_id, &opts), all, uniform).await
         }
         MembershipsCommand::Set {
             user_id,
@@ -68,10 +73,15 @@ pub async fn members(ctx: &Ctx, cmd: MembersCommand) -> Result<(), CliError> {
             let opts = input::list_options(&args, Target::Members, inc)?;
             let conn = ctx.connect().await?;
             let c = &conn.client;
-            list(&args, c.list_members(&channel_id, &opts), || {
-                c.members_pager(&channel_id, opts.clone())
-            })
-            .await
+            let uniform = opts.include.related.is_none();
+            let all = || {
+                Rows::pick(
+                    &args,
+                    || c.members_walk(&channel_id, opts.clone()),
+                    || c.members_pager(&channel_id, opts.clone()),
+                )
+            };
+            list(&args, c.list_members(&channel_id, &opts), all, uniform).await
         }
         MembersCommand::Set {
             channel_id,

@@ -113,14 +113,10 @@ impl App {
         id: String,
         cmds: &mut Vec<Command>,
     ) -> Result<(), String> {
-        let checked = match kind {
-            EntityKind::User => crate::server::body::check_user_id(&id, "id", false),
-            EntityKind::Channel => crate::server::body::check_channel_id(&id, "id", false),
-        };
-        checked.map_err(|e| match e.details.first() {
-            Some(d) => d.message.clone(),
-            None => e.message,
-        })?;
+        match kind {
+            EntityKind::User => crate::api::rules::check_user_id(&id)?,
+            EntityKind::Channel => crate::api::rules::check_channel_id(&id)?,
+        }
         self.history.push(self.location());
         self.go_to(kind, id, cmds);
         Ok(())

@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::api::{SortDirection, SortKey};
 use crate::filter::{self, FilterError, Target};
-use crate::server::params::sort_fields;
+use crate::api::rules::sort_fields;
 
 /// The server-filter line.
 #[derive(Clone, Debug)]

@@ -72,7 +72,7 @@ impl Env {
 /// Runs the binary with exactly `args` and `env` (nothing inherited that it reads).
 pub async fn run_raw(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_appctx"));
-    cmd.args(args);
+    cmd.args(args).kill_on_drop(true);
     for v in VARS {
         cmd.env_remove(v);
     }
@@ -107,4 +107,26 @@ pub fn expect_code(o: &Output, code: i32) {
 pub fn json(o: &Output) -> serde_json::Value {
     expect_code(o, 0);
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
+}
+
+/// The peak resident memory of a process, in KiB, polled from /proc until it ends.
+pub async fn peak_kib(mut child: tokio::process::Child) -> (u64, std::process::ExitStatus) {
+    let pid = child.id().expect("pid");
+    let mut peak = 0;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            if let Some(kib) = status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse::<u64>().ok())
+            {
+                peak = peak.max(kib);
+            }
+        }
+        if let Some(status) = child.try_wait().expect("wait") {
+            return (peak, status);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
 }

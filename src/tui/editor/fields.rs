@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::line::LineInput;
-use crate::server::body::{check_channel_id, check_user_id, MAX_STATUS_TYPE};
+use crate::api::rules::{check_channel_id, check_user_id, MAX_STATUS_TYPE};
 use crate::tui::action::EntityKind;
 
 /// One plain field, named as on the wire.
@@ -111,16 +111,10 @@ impl Field {
         let text = self.input.text();
         self.error = match self.key {
             FieldKey::Id if text.is_empty() && !strict => None,
-            FieldKey::Id => {
-                let r = match kind {
-                    EntityKind::User => check_user_id(text, "id", true),
-                    EntityKind::Channel => check_channel_id(text, "id", true),
-                };
-                r.err().map(|e| match e.details.first() {
-                    Some(d) => d.message.clone(),
-                    None => e.message,
-                })
-            }
+            FieldKey::Id => match kind {
+                EntityKind::User => check_user_id(text).err(),
+                EntityKind::Channel => check_channel_id(text).err(),
+            },
             FieldKey::Status | FieldKey::Type => {
                 let n = text.chars().count();
                 (n > MAX_STATUS_TYPE)

@@ -11,7 +11,7 @@ use super::custom::{self, CustomRow, Entries};
 use super::{EditTarget, Editor, Field, FieldKey, Focus, Payload};
 use crate::api::options::{ChannelFields, UserFields};
 use crate::api::types::{Channel, Custom, Maybe, User};
-use crate::server::body::MAX_RECORD_BYTES;
+use crate::api::rules::MAX_RECORD_BYTES;
 use crate::tui::action::{Entity, EntityKind};
 
 /// Stand-ins for what the server adds to a stored record, so the size rule counts them.
