@@ -3,9 +3,9 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use crate::api::rules::sort_fields;
 use crate::api::{SortDirection, SortKey};
 use crate::filter::{self, FilterError, Target};
-use crate::api::rules::sort_fields;
 
 /// The server-filter line.
 #[derive(Clone, Debug)]

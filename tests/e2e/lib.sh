@@ -12,10 +12,16 @@ server_pid=""
 passed=0
 cleanup() {
   tmux kill-session -t "$session" 2>/dev/null || true
+  tmux kill-session -t "$session-keep" 2>/dev/null || true
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+
+# A session that outlives the TUI's, so the tmux server never shuts down between one
+# TUI and the next (a new session racing a server that is exiting fails with
+# "server exited unexpectedly").
+tmux new-session -d -s "$session-keep" "sleep 3600"
 
 # Never touch the user's own config or data.
 export XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" HOME="$tmp/home"

@@ -5,7 +5,7 @@
 # merge of different fields, a per-field choice), remove + undo, a record removed
 # while its editor is open (re-create), the memberships manager as one call, live
 # rename / removal / new membership, live off and on again (catch-up), a server
-# outage, --read-only, and SIGTERM / SIGHUP restoring the terminal.
+# outage and a frozen server, --read-only, and SIGTERM / SIGHUP restoring the terminal.
 # Usage: tests/e2e/tmux_edit.sh [path/to/appctx]
 source "$(dirname "$0")/lib.sh"
 
@@ -234,6 +234,14 @@ echo "e2e: live again $(( ($(date +%s%N) - started) / 1000000 )) ms after the se
 cli users set "$id" --name "After The Outage" >/dev/null
 wait_for "After The Outage"
 ok "live resumes within 5 s after an outage"
+
+# --- a server that stops answering without closing the connection (SIGSTOP): the
+# health check drops the stuck long-poll, and live comes back once it answers --------
+kill -STOP "$server_pid"
+wait_for "reconnecting" 250                 # ≤ 10 s between checks + 3 s probe timeout
+kill -CONT "$server_pid"
+wait_for "● live" 50
+ok "a stuck long-poll to a frozen server does not hold the reconnect"
 
 cli users remove "$id" >/dev/null
 wait_for "removed on the server"

@@ -10,8 +10,8 @@ use serde_json::Value;
 use super::custom::{self, CustomRow, Entries};
 use super::{EditTarget, Editor, Field, FieldKey, Focus, Payload};
 use crate::api::options::{ChannelFields, UserFields};
-use crate::api::types::{Channel, Custom, Maybe, User};
 use crate::api::rules::MAX_RECORD_BYTES;
+use crate::api::types::{Channel, Custom, Maybe, User};
 use crate::tui::action::{Entity, EntityKind};
 
 /// Stand-ins for what the server adds to a stored record, so the size rule counts them.

@@ -105,7 +105,9 @@ pub(crate) fn truncate(s: &str, max: usize) -> String {
     let mut out = String::new();
     let mut width = 0;
     for c in s.chars() {
-        let c = if c.is_control() { ' ' } else { c };
+        // Control, C1, bidi overrides and zero-width characters never reach the
+        // terminal (the CLI uses the same rule).
+        let c = if crate::text::is_unsafe(c) { ' ' } else { c };
         let cw = c.width().unwrap_or(0);
         if width + cw > max {
             if max > 0 {
@@ -138,5 +140,7 @@ mod tests {
         let cjk = truncate("田中結衣さん", 7);
         assert!(cjk.width() <= 7, "{cjk}");
         assert_eq!(truncate("a\nb", 5), "a b");
+        // Bidi overrides and zero-width characters are blanked like controls.
+        assert_eq!(truncate("a\u{202e}b\u{200b}c\u{1b}", 10), "a b c ");
     }
 }
