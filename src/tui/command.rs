@@ -208,16 +208,11 @@ pub fn search_filter(
             .collect(),
     );
     let expr = match current.map(crate::filter::parse) {
-        Some(Ok(existing)) => Expr::And(vec![paren(existing), any]),
+        // The printer parenthesises an `Or` inside an `And`, so the meaning holds.
+        Some(Ok(existing)) => Expr::And(vec![existing, any]),
         _ => any,
     };
     Some(expr.to_string())
-}
-
-/// An `Or` inside an `And` keeps its meaning only in parentheses; the printer adds
-/// them for a nested `Or`, so a plain clone is enough here.
-fn paren(e: crate::filter::Expr) -> crate::filter::Expr {
-    e
 }
 
 /// The command line being typed.
