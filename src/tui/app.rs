@@ -491,11 +491,6 @@ impl App {
     }
 
     /// The detail follows the selected row of the current list.
-    pub(crate) fn follow_list(&mut self, cmds: &mut Vec<Command>) {
-        self.follow_selection(cmds);
-    }
-
-    /// The detail follows the selected row of the current list.
     pub(crate) fn follow_selection(&mut self, cmds: &mut Vec<Command>) {
         let picked = match self.tab {
             Tab::Users => self

@@ -278,23 +278,6 @@ impl Editor {
         }
     }
 
-    /// Records the eTag a save must match (rebasing "mine" on theirs after a 412). On a
-    /// new record it turns the form into an edit of the record with the id typed.
-    pub fn set_etag(&mut self, etag: String) {
-        let id = self.id();
-        self.target = match &self.target {
-            EditTarget::NewUser | EditTarget::User { .. } => EditTarget::User { id, etag },
-            EditTarget::NewChannel | EditTarget::Channel { .. } => EditTarget::Channel { id, etag },
-        };
-        if let Some(i) = self.fields.iter().position(|f| f.key == FieldKey::Id) {
-            self.fields.remove(i);
-            self.focus = Focus::Field(0);
-            if i < self.baseline.fields.len() {
-                self.baseline.fields.remove(i);
-            }
-        }
-    }
-
     /// True when the form differs from the record it was opened on.
     pub fn is_dirty(&self) -> bool {
         self.snapshot() != self.baseline || self.raw.as_ref().is_some_and(|r| r.text() != r.entered)

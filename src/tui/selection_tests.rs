@@ -365,22 +365,14 @@ proptest! {
             h.check()?;
         }
         // Whatever happened, once every answer is in the rule still holds.
-        while let Some(c) = h.waiting.pop_front() {
-            if let Some(a) = answer(&c) {
-                h.act(a);
-            }
-        }
+        drain(&mut h);
         h.check()?;
     }
 }
 
 fn settled() -> Harness {
     let mut h = Harness::new();
-    while let Some(c) = h.waiting.pop_front() {
-        if let Some(a) = answer(&c) {
-            h.act(a);
-        }
-    }
+    drain(&mut h);
     h
 }
 

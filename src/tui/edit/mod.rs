@@ -13,7 +13,7 @@ pub use merge::{merge_relation, show as show_value, Choice, Merge, Outcome, Slot
 pub use model::*;
 
 use super::action::{Command, Entity, EntityKind, Failure, PageData, RequestId, Write, WriteDone};
-use super::app::{App, Focus, Overlay, Relations};
+use super::app::{App, Overlay, Relations};
 use super::editor::EditTarget;
 
 impl App {
@@ -95,7 +95,7 @@ impl App {
                 };
                 self.undo.push(undo);
                 self.notify(format!("Saved {} (u undoes)", entity_label(&entity)), false);
-                self.apply_saved(entity, cmds);
+                self.apply_saved(entity);
             }
             (Purpose::Save { .. }, Err(f)) if f.status == Some(412) => {
                 // Someone changed it since it was opened: fetch theirs for the conflict view.
@@ -139,7 +139,7 @@ impl App {
                     .unwrap_or_else(|| "the record".into());
                 let n = relations.len();
                 if let Some(id) = id {
-                    self.after_remove(&id, entity, relations, cmds);
+                    self.after_remove(&id, entity, relations);
                 }
                 self.notify(
                     format!("Removed {label} ({n} relations at the time; u undoes)"),
@@ -170,12 +170,12 @@ impl App {
                 match done {
                     WriteDone::Saved(entity) => {
                         self.note_own_etag(etag(&entity));
-                        self.apply_saved(entity, cmds)
+                        self.apply_saved(entity)
                     }
                     WriteDone::Removed { entity, .. } => {
                         if let Some(e) = entity {
                             let id = id_of(&e).to_string();
-                            self.after_remove(&id, None, Vec::new(), cmds);
+                            self.after_remove(&id, None, Vec::new());
                             self.undo.pop(); // after_remove records nothing without an entity
                         }
                     }
@@ -204,7 +204,7 @@ impl App {
     }
 
     /// A saved record replaces its row and the detail in place (no reload).
-    pub(crate) fn apply_saved(&mut self, entity: Entity, cmds: &mut Vec<Command>) {
+    pub(crate) fn apply_saved(&mut self, entity: Entity) {
         match &entity {
             Entity::User(u) => {
                 self.users.upsert_row(u.clone());
@@ -214,10 +214,9 @@ impl App {
             }
         }
         let id = id_of(&entity).to_string();
-        match &mut self.detail {
-            Some(d) if d.id == id => d.entity = Some(entity),
-            _ if self.focus == Focus::List => self.follow_list(cmds),
-            _ => {}
+        // A new row is selected; the detail follows it at the end of `update`.
+        if let Some(d) = self.detail.as_mut().filter(|d| d.id == id) {
+            d.entity = Some(entity);
         }
     }
 

@@ -301,7 +301,7 @@ impl App {
         b.done += 1;
         match result {
             Ok(WriteDone::Removed { entity, relations }) => {
-                self.after_remove(&id, entity, relations, cmds);
+                self.after_remove(&id, entity, relations);
             }
             Ok(_) => {}
             Err(f) => {
@@ -318,7 +318,6 @@ impl App {
         id: &str,
         entity: Option<Entity>,
         relations: Vec<RelationEntry>,
-        cmds: &mut Vec<Command>,
     ) {
         let kind = match &entity {
             Some(Entity::User(_)) => Some(EntityKind::User),
@@ -334,9 +333,9 @@ impl App {
             self.undo.push(UndoEntry::Recreate { entity, relations });
         }
         if self.detail.as_ref().is_some_and(|d| d.id == id) {
+            // The detail then shows the row highlighted now (end of `update`).
             self.detail = None;
             self.focus = Focus::List;
-            self.follow_list(cmds);
         }
     }
 }

@@ -4,7 +4,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use crate::tui::action::{Command, Entity, Failure, Write};
 use crate::tui::app::{App, Focus, Overlay, Tab};
-use crate::tui::editor::{EditTarget, Editor, EditorOutcome, Payload};
+use crate::tui::editor::{Editor, EditorOutcome, Payload};
 use crate::tui::external::Edited;
 use crate::tui::keymap::Intent;
 
@@ -95,30 +95,10 @@ impl App {
         if_match: Option<String>,
         cmds: &mut Vec<Command>,
     ) {
-        // What undo writes back: the version this save replaces.
-        let (create, before) = match editor.target() {
-            _ if editor.base().is_some() => (false, editor.base().cloned()),
-            EditTarget::NewUser | EditTarget::NewChannel => (true, None),
-            EditTarget::User { id, .. } => (
-                false,
-                self.users
-                    .rows
-                    .iter()
-                    .find(|u| &u.user_id == id)
-                    .cloned()
-                    .map(Entity::User),
-            ),
-            EditTarget::Channel { id, .. } => (
-                false,
-                self.channels
-                    .rows
-                    .iter()
-                    .find(|c| &c.channel_id == id)
-                    .cloned()
-                    .map(Entity::Channel),
-            ),
-        };
-        let before = before.or_else(|| self.detail.as_ref().and_then(|d| d.entity.clone()));
+        let create = editor.target().is_new();
+        // What undo writes back: the version this save replaces (the form's base: the
+        // record as opened, or theirs after a merge).
+        let before = if create { None } else { editor.base().cloned() };
         let write = match payload {
             Payload::User { id, fields } => Write::SetUser {
                 id,
@@ -244,7 +224,7 @@ impl App {
                     format!("Kept their version of {}", entity_label(&c.theirs)),
                     false,
                 );
-                self.apply_saved(c.theirs, cmds);
+                self.apply_saved(c.theirs);
             }
             (KeyCode::Char('e') | KeyCode::Esc, _) => {
                 let merged = c.merge.merged(&c.theirs);

@@ -403,23 +403,25 @@ fn an_oversized_record_is_refused() {
 }
 
 #[test]
-fn theirs_replaces_the_form_and_a_new_etag_rebases_mine() {
+fn a_rebase_shows_the_merge_over_their_etag_and_counts_as_a_change() {
     let mut e = Editor::edit_user(&alice());
     retype(&mut e, "Mine");
-    e.set_etag("etag-2".into());
-    assert_eq!(
-        e.target(),
-        &EditTarget::User {
-            id: "user-1".into(),
-            etag: "etag-2".into()
-        }
-    );
-    assert_eq!(e.fields()[0].input().text(), "Mine");
     let mut theirs = alice();
-    theirs.name = Some("Theirs".into());
-    theirs.etag = "etag-3".into();
+    theirs.email = Some("theirs@example.com".into());
+    theirs.etag = "etag-2".into();
+    let mut merged = theirs.clone();
+    merged.name = Some("Mine".into());
+    e.rebase(
+        &crate::tui::action::Entity::User(theirs.clone()),
+        &crate::tui::action::Entity::User(merged),
+    );
+    assert_eq!(e.target().etag(), Some("etag-2"), "saves over their eTag");
+    assert_eq!(e.fields()[0].input().text(), "Mine");
+    assert!(e.is_dirty(), "the merge is unsaved against their version");
+    assert_eq!(
+        e.base(),
+        Some(&crate::tui::action::Entity::User(theirs.clone()))
+    );
     e.load_user(&theirs);
-    assert_eq!(e.target().etag(), Some("etag-3"));
-    assert_eq!(e.fields()[0].input().text(), "Theirs");
     assert!(!e.is_dirty());
 }
