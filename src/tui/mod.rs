@@ -5,8 +5,6 @@
 pub mod action;
 pub mod app;
 pub mod command;
-mod command_app;
-mod dialog_keys;
 pub mod edit;
 pub mod editor;
 pub mod external;
@@ -16,7 +14,6 @@ pub mod keymap;
 pub mod layout;
 pub mod list;
 pub mod live;
-pub mod live_app;
 pub mod relations_editor;
 pub mod runner;
 pub mod terminal;
@@ -24,8 +21,3 @@ pub mod view;
 pub mod worker;
 
 pub use runner::Runner;
-
-#[cfg(test)]
-mod app_tests;
-#[cfg(test)]
-mod selection_tests;

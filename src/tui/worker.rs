@@ -371,7 +371,7 @@ impl Worker {
         let mut now: Vec<RelationEntry> = Vec::new();
         for chunk in ids.chunks(crate::tui::live::MAX_CHANNELS) {
             let query = ListQuery {
-                filter: crate::tui::live_app::ids_filter(&[field, "id"], chunk),
+                filter: crate::tui::app::live::ids_filter(&[field, "id"], chunk),
                 limit: crate::api::MAX_LIMIT,
                 ..Default::default()
             };

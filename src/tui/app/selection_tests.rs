@@ -7,12 +7,12 @@ use std::collections::VecDeque;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use proptest::prelude::*;
 
-use super::action::{Action, Command, Entity, EntityKind, PageData, Source};
-use super::app::{App, Backend, Focus, Overlay, Session, Tab};
-use super::edit::ConfirmAction;
-use super::keymap::Keymap;
+use super::{App, Backend, Focus, Overlay, Session, Tab};
 use crate::api::subscribe::{EventAction, EventObject, ObjectEvent};
 use crate::api::types::{Channel, Cursor, Member, Membership, Page, Related, User};
+use crate::tui::action::{Action, Command, Entity, EntityKind, PageData, Source};
+use crate::tui::edit::ConfirmAction;
+use crate::tui::keymap::Keymap;
 
 const USERS: usize = 230;
 const CHANNELS: usize = 40;

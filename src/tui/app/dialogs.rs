@@ -3,10 +3,10 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEventKind};
 
-use super::action::Command;
-use super::app::{App, Focus, Overlay};
-use super::input::{FilterInput, SortPicker};
-use super::keymap::Intent;
+use super::{App, Focus, Overlay};
+use crate::tui::action::Command;
+use crate::tui::input::{FilterInput, SortPicker};
+use crate::tui::keymap::Intent;
 
 impl App {
     pub(crate) fn on_help_key(&mut self, key: KeyEvent, mut query: String, mut scroll: usize) {
@@ -51,7 +51,7 @@ impl App {
                 let current = self.with_focused(|l| l.server_filter()).flatten();
                 if let Some(filter) = partial
                     .then(|| {
-                        super::command::search_filter(
+                        crate::tui::command::search_filter(
                             self.current_target(),
                             &search,
                             current.as_deref(),

@@ -3,11 +3,13 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::action::{Action, Command, Entity, EntityKind, Failure, PageData, RequestId, Source};
-use super::app::{App, Backend, Focus, Overlay, Relations, Session, Tab};
-use super::keymap::Keymap;
+use super::{App, Backend, Focus, Overlay, Relations, Session, Tab};
 use crate::api::types::{Channel, Cursor, Membership, Page, Related, User};
 use crate::api::SortKey;
+use crate::tui::action::{
+    Action, Command, Entity, EntityKind, Failure, PageData, RequestId, Source,
+};
+use crate::tui::keymap::Keymap;
 
 fn session() -> Session {
     Session {
@@ -318,7 +320,7 @@ fn info_messages_expire_after_a_few_seconds_of_ticks() {
     key(&mut app, KeyCode::Char('y')); // "Copied id …"
     assert_eq!(app.toasts.len(), 1);
     assert!(app.needs_tick(), "the tick runs while a message is shown");
-    for _ in 0..super::app::TOAST_TICKS {
+    for _ in 0..super::TOAST_TICKS {
         app.update(Action::Tick);
     }
     assert!(app.toasts.is_empty(), "{:?}", app.toasts);

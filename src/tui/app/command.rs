@@ -2,9 +2,9 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::action::{Command, EntityKind};
-use super::app::{App, Overlay, Tab};
-use super::command::{self, Cmd, CommandLine};
+use super::{App, Overlay, Tab};
+use crate::tui::action::{Command, EntityKind};
+use crate::tui::command::{self, Cmd, CommandLine};
 
 impl App {
     pub(crate) fn on_command_key(
@@ -42,7 +42,7 @@ impl App {
                     .map(|c| c.channel_id.as_str())
                     .collect();
                 if let Some(done) = command::complete(line.input.text(), &users, &channels) {
-                    line.input = super::editor::LineInput::new(&done);
+                    line.input = crate::tui::editor::LineInput::new(&done);
                 }
             }
             KeyCode::Up | KeyCode::Down => {
@@ -55,7 +55,7 @@ impl App {
                         (None, _) => n - 1,
                     };
                     line.history_pos = Some(pos);
-                    line.input = super::editor::LineInput::new(&self.command_history[pos]);
+                    line.input = crate::tui::editor::LineInput::new(&self.command_history[pos]);
                 }
             }
             _ => {

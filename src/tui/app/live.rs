@@ -5,12 +5,12 @@
 
 use std::collections::BTreeSet;
 
-use super::action::{Command, Entity, Failure, ListQuery, PageData, Source};
-use super::app::{App, Overlay, Relations, Tab};
-use super::editor::EditTarget;
-use super::list::{ListState, RowData, PAGE_SIZE};
-use super::live::{LiveState, MAX_CHANNELS};
+use super::{App, Overlay, Relations, Tab};
 use crate::api::subscribe::{EventAction, EventObject, ObjectEvent};
+use crate::tui::action::{Command, Entity, Failure, ListQuery, PageData, Source};
+use crate::tui::editor::EditTarget;
+use crate::tui::list::{ListState, RowData, PAGE_SIZE};
+use crate::tui::live::{LiveState, MAX_CHANNELS};
 
 /// How many spinner ticks (≈100 ms each) a changed row stays highlighted.
 pub const FLASH_TICKS: u8 = 12;
