@@ -108,6 +108,39 @@ pub fn is_custom_value(v: &Value) -> bool {
     !matches!(v, Value::Array(_) | Value::Object(_))
 }
 
+/// The field that orders a target's rows by their id: with no `sort` the order, and
+/// after any `sort` the tiebreak, is by it ascending (spec §6).
+pub fn id_sort_field(target: Target) -> &'static str {
+    match target {
+        Target::Users | Target::Channels => "id",
+        Target::Memberships => "channel.id",
+        Target::Members => "uuid.id",
+    }
+}
+
+/// The exact reverse of `sort` on `target`: every key's direction flipped, then the
+/// id descending (the tiebreak the server applies ascending), so the first page of the
+/// reverse is the last page of `sort`, backwards. How a client reaches the end of a
+/// million rows with one request.
+pub fn reverse_sort(target: Target, sort: &[crate::api::SortKey]) -> Vec<crate::api::SortKey> {
+    use crate::api::{SortDirection, SortKey};
+    let id = id_sort_field(target);
+    let mut out: Vec<SortKey> = sort
+        .iter()
+        .map(|k| SortKey {
+            field: k.field.clone(),
+            direction: match k.direction {
+                SortDirection::Asc => SortDirection::Desc,
+                SortDirection::Desc => SortDirection::Asc,
+            },
+        })
+        .collect();
+    if !sort.iter().any(|k| k.field == id) {
+        out.push(SortKey::desc(id));
+    }
+    out
+}
+
 /// Sortable fields per target (spec §6).
 pub fn sort_fields(target: Target) -> &'static [&'static str] {
     match target {
@@ -210,5 +243,27 @@ mod tests {
             f.dedup();
             assert_eq!(f.len(), sort_fields(t).len());
         }
+    }
+
+    #[test]
+    fn the_reverse_sort_flips_every_key_and_ends_on_the_id() {
+        use crate::api::SortKey;
+        assert_eq!(reverse_sort(Target::Users, &[]), vec![SortKey::desc("id")]);
+        assert_eq!(
+            reverse_sort(
+                Target::Memberships,
+                &[SortKey::asc("channel.name"), SortKey::desc("updated")]
+            ),
+            vec![
+                SortKey::desc("channel.name"),
+                SortKey::asc("updated"),
+                SortKey::desc("channel.id")
+            ]
+        );
+        assert_eq!(
+            reverse_sort(Target::Channels, &[SortKey::desc("id")]),
+            vec![SortKey::asc("id")],
+            "the id already orders: not twice"
+        );
     }
 }

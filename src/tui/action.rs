@@ -21,6 +21,19 @@ pub enum Source {
     Members(String),
 }
 
+impl Source {
+    /// What the list holds, for the wire rules (sort fields, filter fields).
+    pub fn target(&self) -> crate::filter::Target {
+        use crate::filter::Target;
+        match self {
+            Source::Users => Target::Users,
+            Source::Channels => Target::Channels,
+            Source::Memberships(_) => Target::Memberships,
+            Source::Members(_) => Target::Members,
+        }
+    }
+}
+
 /// How a list is asked for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListQuery {

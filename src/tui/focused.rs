@@ -1,6 +1,8 @@
 //! The operations keys perform on whichever list has the focus, whatever its rows.
 
-use super::list::{ListState, RowData};
+use super::action::{ListQuery, RequestId, Source};
+use super::list::{ListState, PageKind, RowData};
+use crate::api::types::Cursor;
 
 /// The operations keys perform on whichever list has the focus.
 pub trait FocusedList {
@@ -19,6 +21,21 @@ pub trait FocusedList {
     fn search_text(&self) -> String;
     /// Whether the server has rows this list has not loaded.
     fn more_on_server(&self) -> bool;
+    /// The page the selection needs now: the next one near the last loaded row, the
+    /// previous one near the first after `G`.
+    fn wanted_page(&self) -> Option<PageKind>;
+    /// Asks for a page: what to fetch; the list now waits for `req`.
+    fn request_page(
+        &mut self,
+        req: RequestId,
+        kind: PageKind,
+    ) -> (Source, ListQuery, Option<Cursor>);
+    /// Whether the last loaded row is the list's last.
+    fn at_true_end(&self) -> bool;
+    /// Whether the loaded rows start at the list's first row.
+    fn starts_at_top(&self) -> bool;
+    /// Whether a request is on its way.
+    fn loading(&self) -> bool;
 }
 
 impl<T: RowData> FocusedList for ListState<T> {
@@ -26,7 +43,32 @@ impl<T: RowData> FocusedList for ListState<T> {
         self.search.clone()
     }
     fn more_on_server(&self) -> bool {
-        !self.exhausted && self.next.is_some()
+        !self.at_end() || self.prev.is_some()
+    }
+    fn wanted_page(&self) -> Option<PageKind> {
+        if self.wants_more() {
+            Some(PageKind::Next)
+        } else if self.wants_previous() {
+            Some(PageKind::Previous)
+        } else {
+            None
+        }
+    }
+    fn request_page(
+        &mut self,
+        req: RequestId,
+        kind: PageKind,
+    ) -> (Source, ListQuery, Option<Cursor>) {
+        self.request(req, kind)
+    }
+    fn at_true_end(&self) -> bool {
+        self.at_end()
+    }
+    fn starts_at_top(&self) -> bool {
+        self.base == 0 && self.prev.is_none()
+    }
+    fn loading(&self) -> bool {
+        self.pending.is_some()
     }
     fn move_selection(&mut self, delta: isize) {
         self.move_by(delta);

@@ -11,6 +11,21 @@ pub const PAGE_SIZE: u32 = 100;
 /// The next page is fetched when the selection comes this close to the last loaded row.
 pub const PREFETCH: usize = 25;
 
+/// Which page a request asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageKind {
+    /// The first page: its rows replace the loaded ones.
+    First,
+    /// The page after the last loaded row.
+    Next,
+    /// The last page (`G`): the first page of the reverse sort, whose rows replace the
+    /// loaded ones, so the end of a million rows is one request away.
+    Last,
+    /// The page before the first loaded row, once the list starts at its end (the
+    /// reverse sort's next page).
+    Previous,
+}
+
 /// What a list needs from its rows.
 pub trait RowData: Clone + serde::Serialize {
     /// The id shown and copied.
@@ -126,8 +141,13 @@ pub struct ListState<T> {
     pub exhausted: bool,
     /// The request whose answer this list waits for; any other answer is stale.
     pub pending: Option<RequestId>,
-    /// Whether the pending request is for the first page (its rows replace the loaded ones).
-    pub pending_first: bool,
+    /// Which page the pending request asks for.
+    pub pending_kind: PageKind,
+    /// Rows before the first loaded one that are not loaded: non-zero after `G` went
+    /// to the end of a list longer than what was loaded.
+    pub base: u64,
+    /// The cursor to the rows before the first loaded one (after `G`).
+    pub prev: Option<Cursor>,
     pub error: Option<Failure>,
     /// Server filter text.
     pub filter: Option<String>,
@@ -155,7 +175,9 @@ impl<T: RowData> ListState<T> {
             next: None,
             exhausted: false,
             pending: None,
-            pending_first: true,
+            pending_kind: PageKind::First,
+            base: 0,
+            prev: None,
             error: None,
             filter: None,
             sort: Vec::new(),
@@ -209,9 +231,135 @@ impl<T: RowData> ListState<T> {
 
     /// Marks a request as the one this list waits for.
     pub fn expect(&mut self, req: RequestId, first: bool) {
+        let kind = if first {
+            PageKind::First
+        } else {
+            PageKind::Next
+        };
+        self.expect_kind(req, kind);
+    }
+
+    /// Marks a request for a kind of page as the one this list waits for.
+    pub fn expect_kind(&mut self, req: RequestId, kind: PageKind) {
         self.pending = Some(req);
-        self.pending_first = first;
+        self.pending_kind = kind;
         self.error = None;
+    }
+
+    /// Asks for a page: what to fetch (source, query, cursor), this list now waiting
+    /// for `req`.
+    pub fn request(
+        &mut self,
+        req: RequestId,
+        kind: PageKind,
+    ) -> (Source, ListQuery, Option<Cursor>) {
+        self.expect_kind(req, kind);
+        let (query, cursor) = match kind {
+            PageKind::First => (self.query(), None),
+            PageKind::Next => (self.query(), self.next.clone()),
+            PageKind::Last => (self.reverse_query(), None),
+            PageKind::Previous => (self.reverse_query(), self.prev.clone()),
+        };
+        (self.source.clone(), query, cursor)
+    }
+
+    /// The query in the exact reverse order (for the last pages).
+    pub fn reverse_query(&self) -> ListQuery {
+        ListQuery {
+            sort: crate::api::rules::reverse_sort(self.source.target(), &self.sort),
+            ..self.query()
+        }
+    }
+
+    /// Whether every row up to the server's last is loaded (or nothing more is known).
+    pub fn at_end(&self) -> bool {
+        self.exhausted || self.next.is_none()
+    }
+
+    /// Whether the rows before the first loaded one should be fetched now (after `G`,
+    /// the selection near the top).
+    pub fn wants_previous(&self) -> bool {
+        self.pending.is_none()
+            && self.error.is_none()
+            && self.prev.is_some()
+            && self.selected < PREFETCH
+    }
+
+    /// Takes the answer to the pending request of `kind`.
+    pub fn apply(
+        &mut self,
+        kind: PageKind,
+        data: Vec<T>,
+        total: Option<u64>,
+        next: Option<Cursor>,
+        limit: u32,
+    ) {
+        match kind {
+            PageKind::First => self.apply_page(data, total, next, true, limit),
+            PageKind::Next => self.apply_page(data, total, next, false, limit),
+            PageKind::Last => self.apply_last_page(data, total, next, limit),
+            PageKind::Previous => self.apply_previous_page(data, next, limit),
+        }
+    }
+
+    /// The last page (rows in reverse order): the loaded rows become the list's end,
+    /// the last row selected.
+    fn apply_last_page(
+        &mut self,
+        mut data: Vec<T>,
+        total: Option<u64>,
+        next: Option<Cursor>,
+        limit: u32,
+    ) {
+        self.reset();
+        data.reverse();
+        let got = data.len() as u64;
+        for row in data {
+            self.haystacks.push(row.haystack());
+            self.rows.push(row);
+        }
+        self.total = total;
+        let short = got < u64::from(limit);
+        self.base = match total {
+            Some(t) => t.saturating_sub(got),
+            None if short => 0,
+            // Unknown, but some: the list shows "rows … of ?".
+            None => 1,
+        };
+        self.prev = if short || self.base == 0 { None } else { next };
+        if self.prev.is_none() {
+            self.base = 0;
+        }
+        self.exhausted = true;
+        self.next = None;
+        self.recompute_visible();
+        self.selected = self.visible.len().saturating_sub(1);
+    }
+
+    /// The page before the first loaded row (rows in reverse order), put in front.
+    fn apply_previous_page(&mut self, mut data: Vec<T>, next: Option<Cursor>, limit: u32) {
+        let keep = self.selected_id().map(str::to_string);
+        let before = self.visible.len();
+        data.reverse();
+        let got = data.len() as u64;
+        let hay: Vec<String> = data.iter().map(RowData::haystack).collect();
+        self.rows.splice(0..0, data);
+        self.haystacks.splice(0..0, hay);
+        self.base = self.base.saturating_sub(got);
+        let short = got < u64::from(limit);
+        self.prev = if short || self.base == 0 { None } else { next };
+        if self.prev.is_none() {
+            self.base = 0;
+        }
+        self.recompute_visible();
+        let added = self.visible.len().saturating_sub(before);
+        self.scroll += added;
+        match keep {
+            Some(id) => {
+                self.select_id(&id);
+            }
+            None => self.selected += added,
+        }
     }
 
     /// The query the server is asked with.
@@ -235,6 +383,8 @@ impl<T: RowData> ListState<T> {
         self.selected = 0;
         self.scroll = 0;
         self.marked.clear();
+        self.base = 0;
+        self.prev = None;
     }
 
     /// Adds a page of rows (the first page when `first`).
@@ -367,7 +517,16 @@ impl<T: RowData> ListState<T> {
             None if self.exhausted => loaded.to_string(),
             None => "?".to_string(),
         };
-        if shown != loaded {
+        if self.base > 0 || self.prev.is_some() {
+            // After `G`: the loaded rows are the end of the list.
+            let first = self.base + 1;
+            let last = self.base + loaded as u64;
+            if shown != loaded {
+                format!("shown {shown} of rows {first}–{last} of {total}")
+            } else {
+                format!("rows {first}–{last} of {total}")
+            }
+        } else if shown != loaded {
             format!("shown {shown} (of {loaded} loaded) of {total}")
         } else {
             format!("shown {shown} of {total}")

@@ -44,7 +44,9 @@ fn options<I>(query: &ListQuery, cursor: &Option<Cursor>, include: I) -> ListOpt
         page: cursor.clone().map(PageRef::Next),
         filter: query.filter.clone(),
         sort: query.sort.clone(),
-        include_total_count: true,
+        // The total on the first page of a query only: a count on a million rows is
+        // not free, and later pages keep it (issue 12).
+        include_total_count: cursor.is_none(),
         include,
     }
 }

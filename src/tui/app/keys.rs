@@ -4,6 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::*;
+use crate::tui::list::PageKind;
 
 impl App {
     // ----- keys -----
@@ -106,6 +107,14 @@ impl App {
             Intent::Quit => {
                 self.should_quit = true;
                 cmds.push(Command::Quit);
+            }
+            // `G`: the true end, one request away however long the list.
+            Intent::Bottom if self.with_focused(|l| !l.at_true_end()).unwrap_or(false) => {
+                self.fetch_page(PageKind::Last, cmds);
+            }
+            // `g` after `G`: the list's first rows again.
+            Intent::Top if self.with_focused(|l| !l.starts_at_top()).unwrap_or(false) => {
+                self.fetch_page(PageKind::First, cmds);
             }
             Intent::Down
             | Intent::Up

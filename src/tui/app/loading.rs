@@ -1,6 +1,7 @@
 //! Loading: list pages, the detail's record and relations, and their answers.
 
 use super::*;
+use crate::tui::list::PageKind;
 
 impl App {
     // ----- loading -----
@@ -25,61 +26,24 @@ impl App {
         });
     }
 
+    /// Fetches the page the focused list's selection needs, if any.
     pub(crate) fn fetch_more(&mut self, cmds: &mut Vec<Command>) {
+        if let Some(kind) = self.with_focused(|l| l.wanted_page()).flatten() {
+            self.fetch_page(kind, cmds);
+        }
+    }
+
+    /// Asks for a page of the focused list.
+    pub(crate) fn fetch_page(&mut self, kind: PageKind, cmds: &mut Vec<Command>) {
         let req = self.next_req + 1;
-        let mut push = |source: Source, query, cursor| {
+        if let Some((source, query, cursor)) = self.with_focused(|l| l.request_page(req, kind)) {
+            self.next_req = req;
             cmds.push(Command::FetchPage {
                 req,
                 source,
                 query,
                 cursor,
-            })
-        };
-        let mut used = false;
-        match self.focus {
-            Focus::List => {
-                let wants = match self.tab {
-                    Tab::Users => self.users.wants_more(),
-                    Tab::Channels => self.channels.wants_more(),
-                };
-                if wants {
-                    used = true;
-                    match self.tab {
-                        Tab::Users => {
-                            self.users.expect(req, false);
-                            push(Source::Users, self.users.query(), self.users.next.clone());
-                        }
-                        Tab::Channels => {
-                            self.channels.expect(req, false);
-                            push(
-                                Source::Channels,
-                                self.channels.query(),
-                                self.channels.next.clone(),
-                            );
-                        }
-                    }
-                }
-            }
-            Focus::Detail => {
-                if let Some(d) = &mut self.detail {
-                    match &mut d.relations {
-                        Relations::Memberships(l) if l.wants_more() => {
-                            used = true;
-                            l.expect(req, false);
-                            push(l.source.clone(), l.query(), l.next.clone());
-                        }
-                        Relations::Members(l) if l.wants_more() => {
-                            used = true;
-                            l.expect(req, false);
-                            push(l.source.clone(), l.query(), l.next.clone());
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
-        if used {
-            self.next_req = req;
+            });
         }
     }
 
@@ -194,12 +158,12 @@ impl App {
             if list.pending != Some(req) {
                 return None; // stale: an older filter, sort or target
             }
-            let first = list.pending_first;
+            let kind = list.pending_kind;
             list.pending = None;
             Some(match result {
                 Ok((rows, total, next)) => {
                     let limit = list.query().limit;
-                    list.apply_page(rows, total, next, first, limit);
+                    list.apply(kind, rows, total, next, limit);
                     Ok(())
                 }
                 Err(f) => {

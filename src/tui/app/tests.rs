@@ -101,21 +101,112 @@ fn first_page_selects_the_first_user_and_loads_its_memberships() {
 #[test]
 fn moving_near_the_end_fetches_the_next_page_once() {
     let (mut app, _) = loaded(100, 250);
-    let cmds = key(&mut app, KeyCode::Char('G'));
-    let next = cmds.iter().find_map(|c| match c {
-        Command::FetchPage {
-            source: Source::Users,
-            cursor,
-            ..
-        } => Some(cursor.clone()),
-        _ => None,
-    });
-    assert_eq!(next, Some(Some(Cursor("MTAw".into()))));
-    let again = key(&mut app, KeyCode::Char('k'));
-    assert!(
-        fetch_req(&again, &Source::Users).is_none(),
-        "already loading"
+    let cmds: Vec<Command> = (0..80)
+        .flat_map(|_| key(&mut app, KeyCode::Char('j')))
+        .collect();
+    let cursors: Vec<_> = cmds
+        .iter()
+        .filter_map(|c| match c {
+            Command::FetchPage {
+                source: Source::Users,
+                cursor,
+                ..
+            } => Some(cursor.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        cursors,
+        vec![Some(Cursor("MTAw".into()))],
+        "one fetch, of the next page"
     );
+}
+
+/// The `FetchPage` for users in `cmds`: its request, sort and cursor.
+fn users_fetch(cmds: &[Command]) -> (RequestId, Vec<SortKey>, Option<Cursor>) {
+    cmds.iter()
+        .find_map(|c| match c {
+            Command::FetchPage {
+                req,
+                source: Source::Users,
+                query,
+                cursor,
+            } => Some((*req, query.sort.clone(), cursor.clone())),
+            _ => None,
+        })
+        .expect("a users page is fetched")
+}
+
+#[test]
+fn g_goes_to_the_true_end_in_one_request_and_k_walks_back_from_there() {
+    let (mut app, _) = loaded(100, 100_000);
+    // G: the reverse order's first page, not the next page.
+    let (req, sort, cursor) = users_fetch(&key(&mut app, KeyCode::Char('G')));
+    assert_eq!(sort, vec![SortKey::desc("id")]);
+    assert_eq!(cursor, None);
+    let tail: Vec<User> = (99_900..100_000).rev().map(user).collect();
+    app.update(Action::PageLoaded {
+        req,
+        result: Ok(PageData::Users(page(tail, 100_000, Some("cHJldg")))),
+    });
+    assert_eq!(app.users.selected_id(), Some("user-99999"), "the last row");
+    assert_eq!(app.detail_id().map(|d| d.1), Some("user-99999"));
+    assert_eq!(app.users.counts(), "rows 99901–100000 of 100000");
+    assert_eq!(
+        app.users.rows.first().map(|u| u.user_id.as_str()),
+        Some("user-99900")
+    );
+    // Up towards the first loaded row: the rows before it, in the reverse order.
+    let cmds: Vec<Command> = (0..80)
+        .flat_map(|_| key(&mut app, KeyCode::Char('k')))
+        .collect();
+    let (req, sort, cursor) = users_fetch(&cmds);
+    assert_eq!(sort, vec![SortKey::desc("id")]);
+    assert_eq!(cursor, Some(Cursor("cHJldg".into())));
+    let selected = app.users.selected_id().map(str::to_string);
+    let before: Vec<User> = (99_800..99_900).rev().map(user).collect();
+    app.update(Action::PageLoaded {
+        req,
+        result: Ok(PageData::Users(page(before, 100_000, Some("cHJldjI")))),
+    });
+    assert_eq!(
+        app.users.selected_id().map(str::to_string),
+        selected,
+        "the selection stays on its row"
+    );
+    assert_eq!(app.users.counts(), "rows 99801–100000 of 100000");
+    let ids: Vec<&str> = app.users.rows.iter().map(|u| u.user_id.as_str()).collect();
+    assert_eq!(ids[0], "user-99800");
+    assert_eq!(ids[199], "user-99999");
+    // g: the first rows again.
+    let (_, sort, cursor) = users_fetch(&key(&mut app, KeyCode::Char('g')));
+    assert!(
+        sort.is_empty() && cursor.is_none(),
+        "the first page of the list's own order"
+    );
+}
+
+#[test]
+fn g_on_a_sorted_list_reverses_every_key() {
+    let (mut app, _) = loaded(100, 5_000);
+    app.users.sort = vec![SortKey::asc("name"), SortKey::desc("updated")];
+    let (_, sort, _) = users_fetch(&key(&mut app, KeyCode::End));
+    assert_eq!(
+        sort,
+        vec![
+            SortKey::desc("name"),
+            SortKey::asc("updated"),
+            SortKey::desc("id")
+        ]
+    );
+}
+
+#[test]
+fn g_on_a_fully_loaded_list_just_moves() {
+    let (mut app, _) = loaded(40, 40);
+    let cmds = key(&mut app, KeyCode::Char('G'));
+    assert!(fetch_req(&cmds, &Source::Users).is_none());
+    assert_eq!(app.users.selected_id(), Some("user-039"));
 }
 
 #[test]
