@@ -17,6 +17,9 @@ pub struct FilterInput {
     /// Why the text does not parse (nothing is sent while there is one).
     pub error: Option<FilterError>,
     history_pos: Option<usize>,
+    /// Plain-text search (the memberships picker): the text is found in ids and names;
+    /// only text after a leading `=` is the filter language.
+    pub plain: bool,
 }
 
 impl FilterInput {
@@ -28,16 +31,44 @@ impl FilterInput {
             text,
             error: None,
             history_pos: None,
+            plain: false,
         };
         f.validate();
         f
     }
 
-    fn validate(&mut self) {
-        self.error = if self.text.trim().is_empty() {
-            None
+    /// Starts a plain-text search for `target` (`=` switches to the filter language).
+    pub fn new_search(target: Target) -> FilterInput {
+        FilterInput {
+            plain: true,
+            ..FilterInput::new(target, String::new())
+        }
+    }
+
+    /// The filter-language part of the text: all of it, or in a plain search what
+    /// follows a leading `=` (None for plain text).
+    fn expression(&self) -> Option<&str> {
+        if self.plain {
+            self.text.trim_start().strip_prefix('=')
         } else {
-            filter::parse_for(&self.text, self.target).err()
+            Some(&self.text)
+        }
+    }
+
+    /// The server filter the text means: the expression, or for plain text a
+    /// case-insensitive search of ids and names built with the filter module.
+    pub fn to_filter(&self) -> Option<String> {
+        match self.expression() {
+            Some(e) if e.trim().is_empty() => None,
+            Some(e) => Some(e.trim().to_string()),
+            None => crate::tui::command::search_filter(self.target, &self.text, None),
+        }
+    }
+
+    fn validate(&mut self) {
+        self.error = match self.expression() {
+            Some(e) if !e.trim().is_empty() => filter::parse_for(e, self.target).err(),
+            _ => None,
         };
     }
 

@@ -44,6 +44,7 @@ pub enum Intent {
     ToggleLive,
     Redraw,
     Command,
+    Describe,
 }
 
 /// Every intent with its config name and what the help screen says about it.
@@ -52,7 +53,11 @@ pub const INTENTS: &[(Intent, &str, &str)] = &[
     (Intent::Down, "down", "move down"),
     (Intent::Up, "up", "move up"),
     (Intent::Top, "top", "go to the first row"),
-    (Intent::Bottom, "bottom", "go to the last loaded row"),
+    (
+        Intent::Bottom,
+        "bottom",
+        "go to the last row (one request, however long the list)",
+    ),
     (Intent::PageDown, "page_down", "page down"),
     (Intent::PageUp, "page_up", "page up"),
     (Intent::NextTab, "next_tab", "next tab (Users / Channels)"),
@@ -128,6 +133,11 @@ pub const INTENTS: &[(Intent, &str, &str)] = &[
         Intent::Command,
         "command",
         "command line: users, channels, user ID, channel ID, filter, sort, live, q",
+    ),
+    (
+        Intent::Describe,
+        "describe",
+        "the whole record or relation as JSON, every value whole (y copies)",
     ),
 ];
 

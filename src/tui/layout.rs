@@ -68,6 +68,24 @@ pub fn panes((w, h): (u16, u16), focus: Focus) -> Panes {
     }
 }
 
+/// The describe view's popup at a terminal size: nearly the whole screen.
+pub fn describe_popup((w, h): (u16, u16)) -> Rect {
+    let pw = w.saturating_sub(4).max(w.min(20));
+    let ph = h.saturating_sub(2).max(h.min(5));
+    Rect::new((w - pw) / 2, (h - ph) / 2, pw, ph)
+}
+
+/// The text area inside the describe popup (its border off).
+pub fn describe_text(size: (u16, u16)) -> Rect {
+    let p = describe_popup(size);
+    Rect::new(
+        p.x + 1,
+        p.y + 1,
+        p.width.saturating_sub(2),
+        p.height.saturating_sub(2),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,10 +5,12 @@
 pub mod action;
 pub mod app;
 pub mod command;
+pub mod describe;
 pub mod edit;
 pub mod editor;
 pub mod external;
 pub mod focused;
+pub mod help;
 pub mod input;
 pub mod keymap;
 pub mod layout;

@@ -279,6 +279,11 @@ impl RelationEditor {
         }
     }
 
+    /// Whether the picker is open.
+    pub fn picking(&self) -> bool {
+        matches!(&self.mode, Mode::Picker(_))
+    }
+
     /// Whether a picker page is loading.
     pub fn picker_busy(&self) -> bool {
         matches!(&self.mode, Mode::Picker(p) if p.pending.is_some())
@@ -322,10 +327,11 @@ impl RelationEditor {
                 if let Some(r) = self.rows.get_mut(self.cursor) {
                     if r.original.is_none() {
                         self.rows.remove(self.cursor);
-                        self.cursor = self.cursor.min(self.rows.len().saturating_sub(1));
                     } else {
                         r.remove = !r.remove;
+                        self.cursor += 1; // Space advances, as everywhere
                     }
+                    self.cursor = self.cursor.min(self.rows.len().saturating_sub(1));
                 }
             }
             KeyCode::Char('e') | KeyCode::Enter => {
@@ -350,7 +356,7 @@ impl RelationEditor {
             }
             KeyCode::Char('a') => {
                 self.mode = Mode::Picker(Box::new(Picker {
-                    filter: FilterInput::new(self.picker_target(), String::new()),
+                    filter: FilterInput::new_search(self.picker_target()),
                     applied: None,
                     typing: false,
                     rows: Vec::new(),
@@ -378,8 +384,7 @@ impl RelationEditor {
                 KeyCode::Esc => p.typing = false,
                 KeyCode::Enter | KeyCode::Tab if p.filter.error.is_none() => {
                     p.typing = false;
-                    let text = p.filter.text.trim().to_string();
-                    let filter = (!text.is_empty()).then_some(text);
+                    let filter = p.filter.to_filter();
                     if filter != p.applied {
                         p.applied = filter.clone();
                         p.rows.clear();
@@ -408,7 +413,13 @@ impl RelationEditor {
             KeyCode::Char('k') | KeyCode::Up => p.cursor = p.cursor.saturating_sub(1),
             KeyCode::Char(' ') => {
                 if let Some((id, _)) = p.rows.get(p.cursor) {
-                    if let Some(i) = p.chosen.iter().position(|c| c == id) {
+                    if self
+                        .rows
+                        .iter()
+                        .any(|r| &r.id == id && r.original.is_some())
+                    {
+                        // Already a membership / member: nothing to add.
+                    } else if let Some(i) = p.chosen.iter().position(|c| c == id) {
                         p.chosen.remove(i);
                     } else {
                         p.chosen.push(id.clone());

@@ -31,6 +31,7 @@ impl App {
             Overlay::Conflict(conflict) => self.on_conflict_key(key, conflict, cmds),
             Overlay::Relations(editor) => self.on_relations_key(key, editor, cmds),
             Overlay::Command(line) => self.on_command_key(key, *line, cmds),
+            Overlay::Describe(d) => self.on_describe_key(key, *d, cmds),
             // Any key closes a report; a key that means something also does it.
             Overlay::Report { .. } => {
                 if !matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) {
@@ -201,6 +202,7 @@ impl App {
             Intent::ToggleLive => self.toggle_live(cmds),
             Intent::Redraw => self.redraw = true,
             Intent::Command => self.overlay = Overlay::Command(Box::default()),
+            Intent::Describe => self.start_describe(),
         }
     }
 

@@ -18,6 +18,7 @@ use crate::tui::live::LiveState;
 use crate::tui::relations_editor::RelationEditor;
 
 mod command;
+mod describe;
 mod dialogs;
 mod keys;
 pub mod live;
@@ -127,6 +128,8 @@ pub enum Overlay {
     Conflict(Box<Conflict>),
     /// Adding, editing and removing memberships or members (`m`).
     Relations(Box<RelationEditor>),
+    /// A whole record or relation as JSON (`v`).
+    Describe(Box<crate::tui::describe::Describe>),
     /// The command line (`:`).
     Command(Box<crate::tui::command::CommandLine>),
     /// The outcome of a bulk action.

@@ -47,6 +47,55 @@ fn value_text(v: &serde_json::Value) -> String {
     }
 }
 
+/// Whether the detail shows every field and custom entry of `entity` whole in `inner`.
+fn fits(entity: Option<&Entity>, inner: Rect) -> bool {
+    let value_w = (inner.width as usize).saturating_sub(14);
+    let w = |s: &str| unicode_width::UnicodeWidthStr::width(s);
+    let (values, custom): (Vec<Option<&str>>, &Maybe<Custom>) = match entity {
+        None => return true,
+        Some(Entity::User(u)) => (
+            vec![
+                u.name.as_deref(),
+                u.email.as_deref(),
+                u.external_id.as_deref(),
+                u.profile_url.as_deref(),
+                maybe(&u.status),
+                maybe(&u.kind),
+                Some(&u.updated),
+                Some(&u.etag),
+            ],
+            &u.custom,
+        ),
+        Some(Entity::Channel(c)) => (
+            vec![
+                c.name.as_deref(),
+                c.description.as_deref(),
+                maybe(&c.status),
+                maybe(&c.kind),
+                Some(&c.updated),
+                Some(&c.etag),
+            ],
+            &c.custom,
+        ),
+    };
+    let custom_rows = match custom {
+        Maybe::Value(m) if !m.is_empty() => m.len() + 1,
+        _ => 1,
+    };
+    let custom_cut = match custom {
+        Maybe::Value(m) => {
+            let key_w = m.keys().map(|k| w(k)).max().unwrap_or(3).clamp(3, 24);
+            let val_w = (inner.width as usize).saturating_sub(key_w.max(10) + 10);
+            m.iter()
+                .any(|(k, v)| w(k) > key_w || w(&value_text(v)) > val_w)
+        }
+        _ => false,
+    };
+    values.len() + custom_rows <= inner.height as usize
+        && !custom_cut
+        && values.iter().flatten().all(|v| w(v) <= value_w)
+}
+
 /// Draws the detail of the open user or channel.
 pub fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
     if area.width == 0 || area.height == 0 {
@@ -91,6 +140,22 @@ pub fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
         .border_style(dim())
         .title(Line::from(title));
     let inner = block.inner(area);
+    // Whatever does not fit (a small terminal, a long value, a big custom map) is one
+    // key away, whole.
+    let block = if d.entity.is_some() && !fits(d.entity.as_ref(), inner) {
+        block.title_bottom(
+            Line::styled(
+                format!(
+                    " {} shows it whole ",
+                    app.keymap.hint(crate::tui::keymap::Intent::Describe)
+                ),
+                accent(),
+            )
+            .right_aligned(),
+        )
+    } else {
+        block
+    };
     frame.render_widget(block, area);
     let w = inner.width as usize;
     let (lines, custom): (Vec<Line>, &Maybe<Custom>) = match &d.entity {

@@ -211,7 +211,14 @@ pub fn draw_relations_editor(frame: &mut Frame, e: &RelationEditor, area: Rect) 
                 "users"
             };
             let mut lines = vec![Line::from(vec![
-                Span::styled("filter: ", dim()),
+                Span::styled(
+                    if p.filter.plain && !p.filter.text.trim_start().starts_with('=') {
+                        "search: "
+                    } else {
+                        "filter: "
+                    },
+                    dim(),
+                ),
                 Span::raw(p.filter.text.clone()),
                 Span::styled(if p.typing { "▏" } else { "" }, accent()),
             ])];
@@ -241,8 +248,25 @@ pub fn draw_relations_editor(frame: &mut Frame, e: &RelationEditor, area: Rect) 
             }
             let list_h = body.height.saturating_sub(lines.len() as u16) as usize;
             let start = p.cursor.saturating_sub(list_h.saturating_sub(1));
+            let already = if what == "channels" {
+                "already a member"
+            } else {
+                "already in the channel"
+            };
             for (i, (id, name)) in p.rows.iter().enumerate().skip(start).take(list_h) {
-                let chosen = if p.chosen.contains(id) { "[x]" } else { "[ ]" };
+                let existing = e.rows.iter().any(|r| &r.id == id && r.original.is_some());
+                let chosen = if existing {
+                    "[=]"
+                } else if p.chosen.contains(id) {
+                    "[x]"
+                } else {
+                    "[ ]"
+                };
+                let name = match (existing, name) {
+                    (true, Some(n)) => Some(format!("{n}  ({already})")),
+                    (true, None) => Some(format!("({already})")),
+                    (false, n) => n.clone(),
+                };
                 let style = if i == p.cursor && !p.typing {
                     Style::default().add_modifier(Modifier::REVERSED)
                 } else {
@@ -250,7 +274,7 @@ pub fn draw_relations_editor(frame: &mut Frame, e: &RelationEditor, area: Rect) 
                 };
                 lines.push(Line::styled(
                     truncate(
-                        &format!("{chosen} {id}  {}", name.clone().unwrap_or_default()),
+                        &format!("{chosen} {id}  {}", name.unwrap_or_default()),
                         body.width as usize,
                     ),
                     style,
@@ -258,7 +282,7 @@ pub fn draw_relations_editor(frame: &mut Frame, e: &RelationEditor, area: Rect) 
             }
             frame.render_widget(Paragraph::new(lines), body);
             let hint = if p.typing {
-                "type an App Context filter (Tab completes a field) · Enter applies · Esc back to the list"
+                "type to search ids and names, or =EXPR for an App Context filter · Enter applies · Esc back to the list"
             } else {
                 "f edit filter · Space choose · Enter add the chosen · j/k move (more load as you scroll) · Esc back"
             };

@@ -1,6 +1,7 @@
 //! Drawing: `draw(frame, &app)` renders the whole screen from the state. Nothing here
 //! changes state or does I/O; only visible rows are turned into widgets.
 
+mod describe;
 mod detail;
 mod dialogs;
 pub mod editor;
@@ -69,6 +70,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Overlay::Conflict(c) => dialogs::draw_conflict(frame, c, area),
         Overlay::Relations(r) => dialogs::draw_relations_editor(frame, r, area),
         Overlay::Report { title, lines } => dialogs::draw_report(frame, title, lines, area),
+        Overlay::Describe(d) => describe::draw(frame, app, d),
     }
     if let Some(b) = &app.bulk {
         let rect = centered(area, 50, 3);

@@ -184,27 +184,37 @@ pub fn draw_sort(frame: &mut Frame, picker: &SortPicker, area: Rect) {
 
 /// Help, generated from the keymap and filtered by what was typed.
 pub fn draw_help(frame: &mut Frame, app: &App, query: &str, scroll: usize, area: Rect) {
-    let rect = centered(area, 90, area.height.saturating_sub(2));
+    let rect = centered(area, 100, area.height.saturating_sub(2));
     let title = if query.is_empty() {
-        "Help: type to search, Esc closes".to_string()
+        "Help: every key of every mode; type to search, Esc closes".to_string()
     } else {
         format!("Help: {query}")
     };
     let inner = popup(frame, rect, &title);
     let q = query.to_lowercase();
-    let rows: Vec<Row> = app
-        .keymap
-        .help_rows()
-        .into_iter()
-        .filter(|(k, d)| {
-            q.is_empty() || k.to_lowercase().contains(&q) || d.to_lowercase().contains(&q)
-        })
-        .skip(scroll)
-        .map(|(k, d)| Row::new(vec![Span::styled(k, accent()), Span::raw(d)]))
-        .collect();
-    let empty = rows.is_empty();
+    let mut lines: Vec<Row> = Vec::new();
+    let mut last_mode = None;
+    for (mode, k, d) in crate::tui::help::rows(&app.keymap) {
+        let hit = q.is_empty()
+            || k.to_lowercase().contains(&q)
+            || d.to_lowercase().contains(&q)
+            || mode.title().to_lowercase().contains(&q);
+        if !hit {
+            continue;
+        }
+        if last_mode != Some(mode) {
+            last_mode = Some(mode);
+            lines.push(Row::new(vec![
+                Span::styled(mode.title(), accent().add_modifier(Modifier::BOLD)),
+                Span::raw(""),
+            ]));
+        }
+        lines.push(Row::new(vec![Span::styled(k, accent()), Span::raw(d)]));
+    }
+    let empty = lines.is_empty();
+    let rows: Vec<Row> = lines.into_iter().skip(scroll).collect();
     frame.render_widget(
-        Table::new(rows, [Constraint::Length(18), Constraint::Fill(1)]),
+        Table::new(rows, [Constraint::Length(26), Constraint::Fill(1)]),
         inner,
     );
     if empty {

@@ -6,9 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::{accent, dim, truncate, SPINNER};
+use super::{accent, dim, SPINNER};
 use crate::tui::app::{App, Backend, Focus, Relations, Tab};
-use crate::tui::keymap::Intent;
 
 /// `Users | Channels` with the current one highlighted.
 pub fn draw_tabs(frame: &mut Frame, app: &App, area: Rect) {
@@ -85,26 +84,24 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     if !sort.is_empty() {
         spans.push(Span::styled(format!("│ sort: {sort} "), accent()));
     }
-    let hint = format!(
-        "{} help  {} filter  {} sort  {} search  {} log",
-        app.keymap.hint(Intent::Help),
-        app.keymap.hint(Intent::ServerFilter),
-        app.keymap.hint(Intent::Sort),
-        app.keymap.hint(Intent::Search),
-        app.keymap.hint(Intent::Log),
-    );
+    // The hints of the current mode get their share of the width first (whole hints
+    // only, the most useful first); the state on the left is cut to what remains.
+    let width = area.width as usize;
     let used: usize = spans.iter().map(|s| s.width()).sum();
-    let room = (area.width as usize).saturating_sub(used + 1);
-    if room > 10 {
-        let hint = truncate(&hint, room);
-        let pad = room.saturating_sub(unicode_width::UnicodeWidthStr::width(hint.as_str()));
-        spans.push(Span::raw(" ".repeat(pad)));
-        spans.push(Span::styled(hint, dim()));
-    }
-    frame.render_widget(
-        Paragraph::new(Line::from(spans)).style(Style::default().bg(Color::Black)),
-        area,
+    let share = (width * 2 / 5).max(width.saturating_sub(used + 1));
+    let hints = crate::tui::help::fit_hints(&crate::tui::help::hints(app), share);
+    let hint_w = unicode_width::UnicodeWidthStr::width(hints.as_str()) as u16;
+    let left = Rect::new(
+        area.x,
+        area.y,
+        area.width.saturating_sub(hint_w + 1),
+        area.height,
     );
+    let right = Rect::new(area.x + area.width - hint_w, area.y, hint_w, area.height);
+    let bg = Style::default().bg(Color::Black);
+    frame.render_widget(Paragraph::new("").style(bg), area);
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(bg), left);
+    frame.render_widget(Paragraph::new(Span::styled(hints, dim())).style(bg), right);
 }
 
 fn sort_text(keys: &[crate::api::SortKey]) -> String {
