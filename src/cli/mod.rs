@@ -9,7 +9,7 @@ mod import;
 mod import_relations;
 mod input;
 mod objects;
-mod output;
+pub(crate) mod output;
 mod progress;
 pub mod record;
 mod relations;

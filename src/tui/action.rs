@@ -34,6 +34,19 @@ impl Source {
     }
 }
 
+/// What `:export` writes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExportWhat {
+    /// These records (the marked rows).
+    Rows(Vec<serde_json::Value>),
+    /// The whole list on the server, with this filter (in id order: the consistent
+    /// walk the CLI's export uses).
+    List {
+        source: Source,
+        filter: Option<String>,
+    },
+}
+
 /// How a list is asked for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListQuery {
@@ -117,6 +130,11 @@ pub enum Action {
     LiveState(super::live::LiveState),
     /// `$EDITOR` returned.
     ExternalEdited(super::external::Edited),
+    /// An export (`:export`) finished: how many records went to which file.
+    Exported {
+        req: RequestId,
+        result: Result<(u64, String), Failure>,
+    },
     /// One step of a bulk removal finished.
     BulkStep {
         req: RequestId,
@@ -208,6 +226,12 @@ pub enum Command {
         req: RequestId,
         write: Write,
         id: String,
+    },
+    /// Write records to a new file (`:export`); answered with [`Action::Exported`].
+    Export {
+        req: RequestId,
+        path: String,
+        what: ExportWhat,
     },
     /// Hand the terminal to `$EDITOR` on this text; answered with
     /// [`Action::ExternalEdited`].

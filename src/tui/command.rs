@@ -18,6 +18,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "sort",
         "set the focused list's sort: :sort name:asc,updated:desc",
     ),
+    (
+        "export",
+        "write the focused list (or its marked rows) to a file: :export FILE (.csv or JSON lines)",
+    ),
     ("live", "live updates: :live on | :live off"),
     ("q", "quit"),
 ];
@@ -33,6 +37,8 @@ pub enum Cmd {
     Filter(Option<String>),
     Sort(Vec<SortKey>),
     Live(bool),
+    /// Write the focused list, or its marked rows, to this file.
+    Export(String),
     Quit,
 }
 
@@ -62,12 +68,13 @@ pub fn parse(line: &str) -> Result<Cmd, String> {
             "off" => Ok(Cmd::Live(false)),
             _ => Err(":live takes on or off".into()),
         },
+        "export" | "w" => need("a file name, e.g. users.jsonl or users.csv").map(Cmd::Export),
         "q" | "quit" => Ok(Cmd::Quit),
         "" => Err(
-            "type a command: users, channels, user ID, channel ID, filter, sort, live, q".into(),
+            "type a command: users, channels, user ID, channel ID, filter, sort, export, live, q".into(),
         ),
         other => Err(format!(
-            "no command '{other}' (users, channels, user ID, channel ID, filter, sort, live, q)"
+            "no command '{other}' (users, channels, user ID, channel ID, filter, sort, export, live, q)"
         )),
     }
 }

@@ -36,6 +36,10 @@ pub trait FocusedList {
     fn starts_at_top(&self) -> bool;
     /// Whether a request is on its way.
     fn loading(&self) -> bool;
+    /// What the list shows.
+    fn source(&self) -> Source;
+    /// The marked rows that are loaded, as JSON.
+    fn marked_json(&self) -> Vec<serde_json::Value>;
 }
 
 impl<T: RowData> FocusedList for ListState<T> {
@@ -69,6 +73,16 @@ impl<T: RowData> FocusedList for ListState<T> {
     }
     fn loading(&self) -> bool {
         self.pending.is_some()
+    }
+    fn source(&self) -> Source {
+        self.source.clone()
+    }
+    fn marked_json(&self) -> Vec<serde_json::Value> {
+        self.rows
+            .iter()
+            .filter(|r| self.marked.contains(r.row_id()))
+            .filter_map(|r| serde_json::to_value(r).ok())
+            .collect()
     }
     fn move_selection(&mut self, delta: isize) {
         self.move_by(delta);

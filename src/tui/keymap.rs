@@ -132,7 +132,7 @@ pub const INTENTS: &[(Intent, &str, &str)] = &[
     (
         Intent::Command,
         "command",
-        "command line: users, channels, user ID, channel ID, filter, sort, live, q",
+        "command line: users, channels, user ID, channel ID, filter, sort, export, live, q",
     ),
     (
         Intent::Describe,

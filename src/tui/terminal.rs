@@ -159,6 +159,10 @@ pub async fn run(
     let mut runner =
         Runner::with_channel(client, keymap, session, (size.width, size.height), channel);
     runner.app.mouse = mouse;
+    let history = super::history::path();
+    if let Some(p) = &history {
+        super::history::load(&mut runner.app, p);
+    }
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -208,6 +212,11 @@ pub async fn run(
             break;
         }
         terminal.draw(|f| view::draw(f, &runner.app))?;
+    }
+    if let Some(p) = &history {
+        if let Err(e) = super::history::save(&runner.app, p) {
+            tracing::warn!("could not save {}: {e}", p.display());
+        }
     }
     Ok(())
 }

@@ -28,7 +28,7 @@ fn failure(e: crate::api::Error) -> Failure {
 }
 
 /// What relation lists show: the relation's own fields and the other side's name.
-const RELATION_INCLUDE: RelationInclude = RelationInclude {
+pub(crate) const RELATION_INCLUDE: RelationInclude = RelationInclude {
     relation: Include::ALL,
     related: Some(Include {
         custom: false,
@@ -88,6 +88,13 @@ impl Worker {
                 Box::new(move |f| Action::BulkStep {
                     req,
                     id,
+                    result: Err(f),
+                })
+            }
+            Command::Export { req, .. } => {
+                let req = *req;
+                Box::new(move |f| Action::Exported {
+                    req,
                     result: Err(f),
                 })
             }
@@ -169,6 +176,15 @@ impl Worker {
                 req,
                 id,
                 result: self.write(write).await.map_err(failure),
+            }),
+            Command::Export { req, path, what } => Some(Action::Exported {
+                req,
+                result: super::export::export(&self.client, &path, what)
+                    .await
+                    .map_err(|message| Failure {
+                        status: None,
+                        message,
+                    }),
             }),
             Command::Copy(_)
             | Command::Quit

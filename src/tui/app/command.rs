@@ -3,7 +3,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::{App, Overlay, Tab};
-use crate::tui::action::{Command, EntityKind};
+use crate::tui::action::{Command, EntityKind, ExportWhat};
 use crate::tui::command::{self, Cmd, CommandLine};
 
 impl App {
@@ -97,6 +97,7 @@ impl App {
                     self.toggle_live(cmds);
                 }
             }
+            Cmd::Export(path) => self.start_export(path, cmds)?,
             Cmd::Quit => {
                 self.should_quit = true;
                 cmds.push(Command::Quit);
@@ -119,6 +120,27 @@ impl App {
         }
         self.history.push(self.location());
         self.go_to(kind, id, cmds);
+        Ok(())
+    }
+
+    /// `:export FILE`: the marked rows of the focused list, or else the whole list on
+    /// the server with its filter. Written by the worker into a new file.
+    fn start_export(&mut self, path: String, cmds: &mut Vec<Command>) -> Result<(), String> {
+        if self.export.is_some() {
+            return Err("an export is already running".into());
+        }
+        let (source, filter, marked) = self
+            .with_focused(|l| (l.source(), l.server_filter(), l.marked_json()))
+            .ok_or("no list has the focus")?;
+        let what = if marked.is_empty() {
+            ExportWhat::List { source, filter }
+        } else {
+            ExportWhat::Rows(marked)
+        };
+        let req = self.new_req();
+        self.export = Some(req);
+        self.notify(format!("Exporting to {path}…"), false);
+        cmds.push(Command::Export { req, path, what });
         Ok(())
     }
 }

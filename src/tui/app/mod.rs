@@ -192,6 +192,8 @@ pub struct App {
     pub live_gap: bool,
     /// The read-again of the rows in view: its request and what it asked for.
     pub catch_up: Option<(RequestId, Vec<String>)>,
+    /// The `:export` running.
+    pub export: Option<RequestId>,
     next_req: RequestId,
 }
 
@@ -229,6 +231,7 @@ impl App {
             own_etags: Default::default(),
             live_gap: false,
             catch_up: None,
+            export: None,
             next_req: 1,
         };
         let mut cmds = Vec::new();
@@ -245,6 +248,7 @@ impl App {
     /// Whether something is loading (the spinner, and so the tick, runs only then).
     pub fn busy(&self) -> bool {
         self.pending_write.is_some()
+            || self.export.is_some()
             || self.bulk.is_some()
             || self.conflict_fetch.is_some()
             || self.relation_picker_busy()
@@ -291,6 +295,14 @@ impl App {
             Action::Written { req, result } => self.on_written(req, result, &mut cmds),
             Action::BulkStep { req, id, result } => self.on_bulk_step(req, id, result, &mut cmds),
             Action::ExternalEdited(result) => self.on_external(result),
+            Action::Exported { req, result } if self.export == Some(req) => {
+                self.export = None;
+                match result {
+                    Ok((n, path)) => self.notify(format!("Exported {n} records to {path}"), false),
+                    Err(f) => self.notify(format!("Export failed: {}", f.message), true),
+                }
+            }
+            Action::Exported { .. } => {}
             Action::Logged(entry) => {
                 self.log.push(entry);
                 if self.log.len() > LOG_LIMIT {
