@@ -38,6 +38,8 @@ pub trait FocusedList {
     fn loading(&self) -> bool;
     /// What the list shows.
     fn source(&self) -> Source;
+    /// A tick of the server search's debounce (see [`ListState::search_tick`]).
+    fn search_tick(&mut self, req: RequestId) -> Option<(Source, ListQuery)>;
     /// The marked rows that are loaded, as JSON.
     fn marked_json(&self) -> Vec<serde_json::Value>;
 }
@@ -77,6 +79,9 @@ impl<T: RowData> FocusedList for ListState<T> {
     fn source(&self) -> Source {
         self.source.clone()
     }
+    fn search_tick(&mut self, req: RequestId) -> Option<(Source, ListQuery)> {
+        ListState::search_tick(self, req)
+    }
     fn marked_json(&self) -> Vec<serde_json::Value> {
         self.rows
             .iter()
@@ -101,6 +106,7 @@ impl<T: RowData> FocusedList for ListState<T> {
             }
         }
         self.recompute_visible();
+        self.search_changed();
     }
     fn clear_search(&mut self) -> bool {
         if self.search.is_empty() {
@@ -108,7 +114,7 @@ impl<T: RowData> FocusedList for ListState<T> {
         }
         let keep = self.selected_id().map(str::to_string);
         self.search.clear();
-        self.recompute_visible();
+        self.end_search();
         if let Some(id) = keep {
             self.select_id(&id);
         }

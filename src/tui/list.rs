@@ -162,7 +162,19 @@ pub struct ListState<T> {
     pub scroll: usize,
     /// Ids marked (Space) for a bulk action.
     pub marked: std::collections::BTreeSet<String>,
+    /// Rows the server search found that are not loaded (shown after the loaded
+    /// matches while `/` is typed on a partly loaded list).
+    pub found: Vec<T>,
+    found_hay: Vec<String>,
+    /// The server search: ticks left before it is sent, the request on its way, and
+    /// how many the server has for the text last answered.
+    pub found_due: u8,
+    pub found_pending: Option<RequestId>,
+    pub found_total: Option<u64>,
 }
+
+/// Ticks (≈100 ms each) of typing pause before the search goes to the server.
+pub const SEARCH_DEBOUNCE: u8 = 2;
 
 impl<T: RowData> ListState<T> {
     /// An empty list for a source.
@@ -186,7 +198,89 @@ impl<T: RowData> ListState<T> {
             selected: 0,
             scroll: 0,
             marked: Default::default(),
+            found: Vec::new(),
+            found_hay: Vec::new(),
+            found_due: 0,
+            found_pending: None,
+            found_total: None,
         }
+    }
+
+    /// The row at an index of `visible`'s space: loaded rows first, then found ones.
+    pub fn row(&self, i: usize) -> Option<&T> {
+        self.rows.get(i).or_else(|| {
+            i.checked_sub(self.rows.len())
+                .and_then(|j| self.found.get(j))
+        })
+    }
+
+    /// Whether the row at index `i` came from the server search.
+    pub fn is_found(&self, i: usize) -> bool {
+        i >= self.rows.len()
+    }
+
+    /// The typed search changed: the server is asked again after a pause, while the
+    /// list is only partly loaded and the text is a search (not `!` or empty).
+    pub fn search_changed(&mut self) {
+        let text = self.search.trim();
+        let partial = !(self.exhausted || self.next.is_none()) || self.prev.is_some();
+        if partial && !text.is_empty() && !text.starts_with('!') {
+            self.found_due = SEARCH_DEBOUNCE;
+        } else {
+            self.found_due = 0;
+            self.found_pending = None; // its answer, if any, is stale now
+        }
+    }
+
+    /// The server search's answer: rows not loaded yet join the list after the
+    /// loaded matches; the selection stays on its row.
+    pub fn set_found(&mut self, rows: Vec<T>, total: Option<u64>) {
+        let keep = self.selected_id().map(str::to_string);
+        let loaded: std::collections::HashSet<&str> =
+            self.rows.iter().map(RowData::row_id).collect();
+        let fresh: Vec<T> = rows
+            .into_iter()
+            .filter(|r| !loaded.contains(r.row_id()))
+            .collect();
+        self.found_hay = fresh.iter().map(RowData::haystack).collect();
+        self.found = fresh;
+        self.found_total = total;
+        self.recompute_visible();
+        if let Some(id) = keep {
+            self.select_id(&id);
+        }
+    }
+
+    /// A tick of the search debounce: when the pause is over, the request to send
+    /// (this list then waits for `req`'s answer as its server search).
+    pub fn search_tick(&mut self, req: RequestId) -> Option<(Source, ListQuery)> {
+        if self.found_due == 0 {
+            return None;
+        }
+        self.found_due -= 1;
+        if self.found_due > 0 {
+            return None;
+        }
+        let current = self.filter.as_deref();
+        let filter =
+            crate::tui::command::search_filter(self.source.target(), &self.search, current)?;
+        self.found_pending = Some(req);
+        Some((
+            self.source.clone(),
+            ListQuery {
+                filter: Some(filter),
+                sort: self.sort.clone(),
+                limit: PAGE_SIZE,
+            },
+        ))
+    }
+
+    fn clear_found(&mut self) {
+        self.found.clear();
+        self.found_hay.clear();
+        self.found_due = 0;
+        self.found_pending = None;
+        self.found_total = None;
     }
 
     /// Replaces the row with `row`'s id in place (after a save), or adds it at the top
@@ -211,6 +305,10 @@ impl<T: RowData> ListState<T> {
 
     /// Drops the row with this id (after a removal).
     pub fn remove_row(&mut self, id: &str) {
+        if let Some(j) = self.found.iter().position(|r| r.row_id() == id) {
+            self.found.remove(j);
+            self.found_hay.remove(j);
+        }
         if let Some(i) = self.rows.iter().position(|r| r.row_id() == id) {
             self.rows.remove(i);
             self.haystacks.remove(i);
@@ -385,6 +483,7 @@ impl<T: RowData> ListState<T> {
         self.marked.clear();
         self.base = 0;
         self.prev = None;
+        self.clear_found();
     }
 
     /// Adds a page of rows (the first page when `first`).
@@ -410,6 +509,18 @@ impl<T: RowData> ListState<T> {
                 self.haystacks.reserve_exact(want);
             }
         }
+        if !self.found.is_empty() {
+            let ids: std::collections::HashSet<&str> = data.iter().map(RowData::row_id).collect();
+            let keep: Vec<bool> = self
+                .found
+                .iter()
+                .map(|r| !ids.contains(r.row_id()))
+                .collect();
+            let mut k = keep.iter();
+            self.found.retain(|_| *k.next().unwrap_or(&true));
+            let mut k = keep.iter();
+            self.found_hay.retain(|_| *k.next().unwrap_or(&true));
+        }
         for row in data {
             self.haystacks.push(row.haystack());
             self.rows.push(row);
@@ -427,6 +538,12 @@ impl<T: RowData> ListState<T> {
         }
     }
 
+    /// Forgets the server search (the search was cleared).
+    pub fn end_search(&mut self) {
+        self.clear_found();
+        self.recompute_visible();
+    }
+
     /// Applies the local search to the loaded rows.
     pub fn recompute_visible(&mut self) {
         let needle = self.search.trim();
@@ -437,10 +554,12 @@ impl<T: RowData> ListState<T> {
         self.visible = if needle.is_empty() {
             (0..self.rows.len()).collect()
         } else {
+            let n = self.rows.len();
             self.haystacks
                 .iter()
+                .chain(self.found_hay.iter())
                 .enumerate()
-                .filter(|(_, h)| h.contains(&needle) != invert)
+                .filter(|(i, h)| h.contains(&needle) != invert && (*i < n || !invert))
                 .map(|(i, _)| i)
                 .collect()
         };
@@ -451,9 +570,7 @@ impl<T: RowData> ListState<T> {
 
     /// The selected row.
     pub fn selected_row(&self) -> Option<&T> {
-        self.visible
-            .get(self.selected)
-            .and_then(|&i| self.rows.get(i))
+        self.visible.get(self.selected).and_then(|&i| self.row(i))
     }
 
     /// The selected row's id.
@@ -466,7 +583,7 @@ impl<T: RowData> ListState<T> {
         if let Some(pos) = self
             .visible
             .iter()
-            .position(|&i| self.rows[i].row_id() == id)
+            .position(|&i| self.row(i).is_some_and(|r| r.row_id() == id))
         {
             self.selected = pos;
             true
@@ -517,6 +634,13 @@ impl<T: RowData> ListState<T> {
             None if self.exhausted => loaded.to_string(),
             None => "?".to_string(),
         };
+        if !self.found.is_empty() {
+            let total = self.total.map_or("?".to_string(), |t| t.to_string());
+            let on_server = self.found_total.map_or("?".to_string(), |t| t.to_string());
+            return format!(
+                "shown {shown}: loaded matches and {on_server} on the server, of {total}"
+            );
+        }
         if self.base > 0 || self.prev.is_some() {
             // After `G`: the loaded rows are the end of the list.
             let first = self.base + 1;

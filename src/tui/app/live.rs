@@ -83,7 +83,8 @@ impl App {
                     self.users
                         .visible
                         .get(i)
-                        .map(|&r| self.users.rows[r].user_id.clone())
+                        .and_then(|&r| self.users.row(r))
+                        .map(|u| u.user_id.clone())
                 },
                 self.users.scroll,
                 &mut ids,
@@ -93,7 +94,8 @@ impl App {
                     self.channels
                         .visible
                         .get(i)
-                        .map(|&r| self.channels.rows[r].channel_id.clone())
+                        .and_then(|&r| self.channels.row(r))
+                        .map(|c| c.channel_id.clone())
                 },
                 self.channels.scroll,
                 &mut ids,
@@ -392,7 +394,7 @@ fn window_ids<T: RowData>(list: &ListState<T>, scroll: usize, height: u16) -> Ve
         .iter()
         .skip(scroll)
         .take(height as usize)
-        .filter_map(|&i| list.rows.get(i))
+        .filter_map(|&i| list.row(i))
         .map(|r| r.row_id().to_string())
         .take(MAX_CHANNELS)
         .collect()

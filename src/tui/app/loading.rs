@@ -33,6 +33,20 @@ impl App {
         }
     }
 
+    /// The typing pause is over: the focused list's search goes to the server.
+    pub(crate) fn search_tick(&mut self, cmds: &mut Vec<Command>) {
+        let req = self.next_req + 1;
+        if let Some((source, query)) = self.with_focused(|l| l.search_tick(req)).flatten() {
+            self.next_req = req;
+            cmds.push(Command::FetchPage {
+                req,
+                source,
+                query,
+                cursor: None,
+            });
+        }
+    }
+
     /// Asks for a page of the focused list.
     pub(crate) fn fetch_page(&mut self, kind: PageKind, cmds: &mut Vec<Command>) {
         let req = self.next_req + 1;
@@ -155,6 +169,21 @@ impl App {
             req: RequestId,
             result: Result<Rows<T>, Failure>,
         ) -> Option<Result<(), Failure>> {
+            if list.found_pending == Some(req) {
+                // The server search's answer: merged, or its failure shown in the
+                // search bar's place (the list itself is fine).
+                list.found_pending = None;
+                return Some(match result {
+                    Ok((rows, total, _)) => {
+                        list.set_found(rows, total);
+                        Ok(())
+                    }
+                    Err(f) => Err(Failure {
+                        status: f.status,
+                        message: format!("the server search: {}", f.message),
+                    }),
+                });
+            }
             if list.pending != Some(req) {
                 return None; // stale: an older filter, sort or target
             }

@@ -254,6 +254,8 @@ impl App {
             || self.relation_picker_busy()
             || self.users.pending.is_some()
             || self.channels.pending.is_some()
+            || self.users.found_pending.is_some()
+            || self.channels.found_pending.is_some()
             || self.detail.as_ref().is_some_and(|d| {
                 d.pending.is_some()
                     || match &d.relations {
@@ -265,7 +267,15 @@ impl App {
 
     /// Whether the tick must run: a spinner, or a remote change still highlighted.
     pub fn needs_tick(&self) -> bool {
-        self.busy() || !self.flash.is_empty() || self.toasts.iter().any(|t| !t.error)
+        self.busy()
+            || !self.flash.is_empty()
+            || self.toasts.iter().any(|t| !t.error)
+            || self.users.found_due > 0
+            || self.channels.found_due > 0
+            || self.detail.as_ref().is_some_and(|d| match &d.relations {
+                Relations::Memberships(l) => l.found_due > 0,
+                Relations::Members(l) => l.found_due > 0,
+            })
     }
 
     /// The layout of the panes at the current size.
@@ -284,6 +294,7 @@ impl App {
                 self.spinner = self.spinner.wrapping_add(1);
                 self.fade_flash();
                 self.age_toasts();
+                self.search_tick(&mut cmds);
             }
             Action::LiveEvent(e) => self.on_live_event(e, &mut cmds),
             Action::LiveState(s) => self.on_live_state(s, &mut cmds),

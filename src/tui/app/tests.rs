@@ -518,3 +518,74 @@ fn enter_in_a_search_of_a_partly_loaded_list_searches_the_server() {
         "the local search is replaced by the server filter"
     );
 }
+
+fn tick(app: &mut App) -> Vec<Command> {
+    app.update(Action::Tick)
+}
+
+#[test]
+fn search_reaches_the_server_after_a_pause_and_merges_what_it_finds() {
+    let (mut app, _) = loaded(100, 5_000);
+    key(&mut app, KeyCode::Char('/'));
+    let typed_cmds = typed(&mut app, "quar");
+    assert!(
+        fetch_req(&typed_cmds, &Source::Users).is_none(),
+        "not per keystroke"
+    );
+    assert!(app.needs_tick(), "the pause is timed by ticks");
+    let first = tick(&mut app);
+    assert!(fetch_req(&first, &Source::Users).is_none(), "still typing");
+    let cmds = [first, tick(&mut app)].concat();
+    let (stale, _, _) = users_fetch(&cmds);
+    // The user types on: the first answer is stale and dropped.
+    typed(&mut app, "tz");
+    let cmds = [tick(&mut app), tick(&mut app)].concat();
+    let filter = cmds.iter().find_map(|c| match c {
+        Command::FetchPage {
+            source: Source::Users,
+            query,
+            ..
+        } => query.filter.clone(),
+        _ => None,
+    });
+    assert_eq!(
+        filter.as_deref(),
+        Some(r#"id LIKE "*quartz*" || name LIKE "*quartz*" || email LIKE "*quartz*""#)
+    );
+    let (req, _, _) = users_fetch(&cmds);
+    assert_ne!(req, stale);
+    let zoe = User {
+        user_id: "user-4711".into(),
+        name: Some("Zoë Quartz".into()),
+        ..user(4711)
+    };
+    app.update(Action::PageLoaded {
+        req: stale,
+        result: Ok(PageData::Users(page(vec![user(4000)], 1, None))),
+    });
+    assert!(app.users.found.is_empty(), "a stale answer is dropped");
+    app.update(Action::PageLoaded {
+        req,
+        result: Ok(PageData::Users(page(vec![zoe], 1, None))),
+    });
+    assert_eq!(
+        app.users.selected_id(),
+        Some("user-4711"),
+        "found on the server"
+    );
+    assert_eq!(app.detail_id().map(|d| d.1), Some("user-4711"));
+    // Esc forgets the search and what it found.
+    key(&mut app, KeyCode::Esc);
+    assert!(app.users.found.is_empty());
+    assert_eq!(app.users.visible.len(), 100);
+}
+
+#[test]
+fn a_fully_loaded_list_searches_only_locally() {
+    let (mut app, _) = loaded(40, 40);
+    key(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "name 3");
+    let cmds = [tick(&mut app), tick(&mut app), tick(&mut app)].concat();
+    assert!(fetch_req(&cmds, &Source::Users).is_none());
+    assert!(app.users.visible.len() < 40);
+}

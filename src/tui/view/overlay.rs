@@ -38,25 +38,38 @@ fn bottom_bar(area: Rect, h: u16) -> Rect {
 
 /// `/text` at the bottom while typing a local search.
 pub fn draw_search(frame: &mut Frame, app: &App, area: Rect) {
-    let text = match (app.focus, app.tab, &app.detail) {
+    fn state<T: crate::tui::list::RowData>(l: &crate::tui::list::ListState<T>) -> (String, String) {
+        let server = if l.found_due > 0 || l.found_pending.is_some() {
+            "searching the server…".to_string()
+        } else if let Some(n) = l.found_total {
+            format!("{n} on the server (Enter keeps them as the filter)")
+        } else if l.search.trim().is_empty() || l.search.starts_with('!') || l.at_end() {
+            String::new()
+        } else {
+            "searching the server…".to_string()
+        };
+        (l.search.clone(), server)
+    }
+    let (text, server) = match (app.focus, app.tab, &app.detail) {
         (Focus::Detail, _, Some(d)) => match &d.relations {
-            Relations::Memberships(l) => l.search.clone(),
-            Relations::Members(l) => l.search.clone(),
+            Relations::Memberships(l) => state(l),
+            Relations::Members(l) => state(l),
         },
-        (_, Tab::Users, _) => app.users.search.clone(),
-        (_, Tab::Channels, _) => app.channels.search.clone(),
+        (_, Tab::Users, _) => state(&app.users),
+        (_, Tab::Channels, _) => state(&app.channels),
     };
     let rect = bottom_bar(area, 3);
     let inner = popup(
         frame,
         rect,
-        "Search loaded rows (! inverts, Enter keeps, Esc clears)",
+        "Search (the server too, while the list is partly loaded; ! inverts, Enter keeps, Esc clears)",
     );
     frame.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled("/", accent()),
-            Span::raw(text),
-            Span::styled("▏", accent()),
+            Span::raw(crate::text::escape(&text).into_owned()),
+            Span::styled("▏ ", accent()),
+            Span::styled(server, dim()),
         ])),
         inner,
     );

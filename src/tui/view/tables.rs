@@ -295,19 +295,21 @@ fn draw_table<T: RowData>(
     let rows: Vec<Row> = list.visible[start..end]
         .iter()
         .enumerate()
-        .map(|(i, &idx)| {
-            let row = &list.rows[idx];
+        .filter_map(|(i, &idx)| list.row(idx).map(|row| (i, idx, row)))
+        .map(|(i, idx, row)| {
             let marked = list.marked.contains(row.row_id());
+            let found = list.is_found(idx);
             let cells: Vec<String> = cols
                 .iter()
                 .zip(col_widths.iter())
                 .enumerate()
                 .map(|(ci, (c, r))| {
                     let text = (c.cell)(row);
-                    let text = if ci == 0 && marked {
-                        format!("● {text}")
-                    } else {
-                        text
+                    let text = match (ci, marked, found) {
+                        (0, true, _) => format!("● {text}"),
+                        // Found by the server search, not among the loaded rows.
+                        (0, false, true) => format!("⌕ {text}"),
+                        _ => text,
                     };
                     truncate(&text, r.width as usize)
                 })
