@@ -107,6 +107,8 @@ pub enum Action {
     Resize(u16, u16),
     /// Spinner frame (only while something is loading).
     Tick,
+    /// Every few seconds while live updates are on: look for rows created elsewhere.
+    Poll,
     /// A page arrived (or failed).
     PageLoaded {
         req: RequestId,

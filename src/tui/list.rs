@@ -171,6 +171,9 @@ pub struct ListState<T> {
     pub found_due: u8,
     pub found_pending: Option<RequestId>,
     pub found_total: Option<u64>,
+    /// Rows the server has beyond those this list knew of (created elsewhere), until
+    /// the list is reloaded.
+    pub new_rows: u64,
 }
 
 /// Ticks (≈100 ms each) of typing pause before the search goes to the server.
@@ -203,7 +206,18 @@ impl<T: RowData> ListState<T> {
             found_due: 0,
             found_pending: None,
             found_total: None,
+            new_rows: 0,
         }
+    }
+
+    /// The server's total now (a count probe): more than known means new rows.
+    pub fn note_total(&mut self, now: u64) {
+        if let Some(known) = self.total {
+            if now > known {
+                self.new_rows += now - known;
+            }
+        }
+        self.total = Some(now);
     }
 
     /// The row at an index of `visible`'s space: loaded rows first, then found ones.
@@ -339,6 +353,9 @@ impl<T: RowData> ListState<T> {
 
     /// Marks a request for a kind of page as the one this list waits for.
     pub fn expect_kind(&mut self, req: RequestId, kind: PageKind) {
+        if kind == PageKind::First {
+            self.new_rows = 0; // the reload brings them
+        }
         self.pending = Some(req);
         self.pending_kind = kind;
         self.error = None;
@@ -483,6 +500,7 @@ impl<T: RowData> ListState<T> {
         self.marked.clear();
         self.base = 0;
         self.prev = None;
+        self.new_rows = 0;
         self.clear_found();
     }
 

@@ -166,6 +166,15 @@ pub async fn run(
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // Rows created elsewhere send no event to this client (see app/probe.rs): with
+    // live updates on, the list's total is asked for now and then; every call to
+    // PubNub is a billed transaction, so less often there.
+    let every = match runner.app.session.backend {
+        super::app::Backend::PubNub(_) => Duration::from_secs(30),
+        _ => Duration::from_secs(5),
+    };
+    let mut poll = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     terminal.draw(|f| view::draw(f, &runner.app))?;
     loop {
         let busy = runner.app.needs_tick();
@@ -185,6 +194,7 @@ pub async fn run(
             },
             // The tick only runs while a spinner is visible: idle means no wake-ups.
             _ = tick.tick(), if busy => runner.handle(Action::Tick),
+            _ = poll.tick(), if runner.app.live_on => runner.handle(Action::Poll),
             // SIGTERM, SIGHUP (the window closed), SIGINT from outside: leave through
             // the guard, which restores the terminal.
             _ = signals.recv() => break,

@@ -67,6 +67,13 @@ impl App {
         let mut ids = BTreeSet::new();
         if let Some(d) = &self.detail {
             ids.insert(d.id.clone());
+            // The other side of the relations in view: a rename there shows in the row.
+            let h = self.panes().relations.height;
+            let others = match &d.relations {
+                Relations::Memberships(l) => window_ids(l, l.scroll, h),
+                Relations::Members(l) => window_ids(l, l.scroll, h),
+            };
+            ids.extend(others.into_iter().take(MAX_CHANNELS / 2));
         }
         let height = self.panes().list.height as usize;
         let window =
@@ -292,6 +299,7 @@ impl App {
                         } else {
                             apply_set(&mut self.channels, &id, &e.data)
                         };
+                        let related = self.follow_rename(is_user, &id, &e.data);
                         let mut in_detail = false;
                         if let Some(d) = &mut self.detail {
                             if d.id == id {
@@ -310,7 +318,7 @@ impl App {
                         if own {
                             return;
                         }
-                        if changed || in_detail {
+                        if changed || in_detail || related {
                             self.flash.insert(id.clone(), FLASH_TICKS);
                         }
                         self.warn_editor(&id, false);
@@ -354,6 +362,42 @@ impl App {
                     }
                 }
             }
+        }
+    }
+
+    /// A user or channel changed: the relation rows in the detail that show it (a
+    /// membership's channel, a member's user) take its new name and fields.
+    fn follow_rename(&mut self, is_user: bool, id: &str, data: &serde_json::Value) -> bool {
+        use crate::api::types::Related;
+        let Some(d) = &mut self.detail else {
+            return false;
+        };
+        match &mut d.relations {
+            Relations::Memberships(l) if !is_user => {
+                let hit = l.rows.iter().position(|m| m.channel.id() == id);
+                let Some(i) = hit else { return false };
+                let mut row = l.rows[i].clone();
+                if let Related::Expanded(c) = &row.channel {
+                    if let Some(c) = merged(c, data) {
+                        row.channel = Related::Expanded(c);
+                    }
+                }
+                l.upsert_row(row);
+                true
+            }
+            Relations::Members(l) if is_user => {
+                let hit = l.rows.iter().position(|m| m.uuid.id() == id);
+                let Some(i) = hit else { return false };
+                let mut row = l.rows[i].clone();
+                if let Related::Expanded(u) = &row.uuid {
+                    if let Some(u) = merged(u, data) {
+                        row.uuid = Related::Expanded(u);
+                    }
+                }
+                l.upsert_row(row);
+                true
+            }
+            _ => false,
         }
     }
 

@@ -160,6 +160,9 @@ impl App {
                 return;
             }
         }
+        if self.take_probe(req, &result) {
+            return;
+        }
         if self.catch_up.as_ref().is_some_and(|(r, _)| *r == req) {
             self.on_caught_up(result);
             return;

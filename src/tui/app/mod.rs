@@ -20,10 +20,13 @@ use crate::tui::relations_editor::RelationEditor;
 mod command;
 mod describe;
 mod dialogs;
+#[cfg(test)]
+mod find_tests;
 mod keys;
 pub mod live;
 mod loading;
 mod messages;
+mod probe;
 #[cfg(test)]
 mod selection_tests;
 #[cfg(test)]
@@ -194,6 +197,8 @@ pub struct App {
     pub catch_up: Option<(RequestId, Vec<String>)>,
     /// The `:export` running.
     pub export: Option<RequestId>,
+    /// The count probe on its way (live mode), and the list it is for.
+    pub probe: Option<(RequestId, Tab)>,
     next_req: RequestId,
 }
 
@@ -232,6 +237,7 @@ impl App {
             live_gap: false,
             catch_up: None,
             export: None,
+            probe: None,
             next_req: 1,
         };
         let mut cmds = Vec::new();
@@ -290,6 +296,7 @@ impl App {
             Action::Key(key) => self.on_key(key, &mut cmds),
             Action::Mouse(m) => self.on_mouse(m, &mut cmds),
             Action::Resize(w, h) => self.size = (w, h),
+            Action::Poll => self.on_poll(&mut cmds),
             Action::Tick => {
                 self.spinner = self.spinner.wrapping_add(1);
                 self.fade_flash();

@@ -11,7 +11,7 @@ use crate::tui::action::{
 };
 use crate::tui::keymap::Keymap;
 
-fn session() -> Session {
+pub(super) fn session() -> Session {
     Session {
         keyset: "demo".into(),
         backend: Backend::Local,
@@ -20,7 +20,7 @@ fn session() -> Session {
     }
 }
 
-fn user(i: usize) -> User {
+pub(super) fn user(i: usize) -> User {
     User {
         user_id: format!("user-{i:03}"),
         name: Some(format!("Name {i}")),
@@ -30,7 +30,7 @@ fn user(i: usize) -> User {
     }
 }
 
-fn page<T>(data: Vec<T>, total: u64, next: Option<&str>) -> Page<T> {
+pub(super) fn page<T>(data: Vec<T>, total: u64, next: Option<&str>) -> Page<T> {
     Page {
         status: 200,
         data,
@@ -40,17 +40,17 @@ fn page<T>(data: Vec<T>, total: u64, next: Option<&str>) -> Page<T> {
     }
 }
 
-fn key(app: &mut App, code: KeyCode) -> Vec<Command> {
+pub(super) fn key(app: &mut App, code: KeyCode) -> Vec<Command> {
     app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
-fn typed(app: &mut App, text: &str) -> Vec<Command> {
+pub(super) fn typed(app: &mut App, text: &str) -> Vec<Command> {
     text.chars()
         .flat_map(|c| key(app, KeyCode::Char(c)))
         .collect()
 }
 
-fn fetch_req(cmds: &[Command], want: &Source) -> Option<RequestId> {
+pub(super) fn fetch_req(cmds: &[Command], want: &Source) -> Option<RequestId> {
     cmds.iter().find_map(|c| match c {
         Command::FetchPage { req, source, .. } if source == want => Some(*req),
         _ => None,
@@ -58,7 +58,7 @@ fn fetch_req(cmds: &[Command], want: &Source) -> Option<RequestId> {
 }
 
 /// An app whose users list holds `n` users (of `total`), with a next cursor if more.
-fn loaded(n: usize, total: u64) -> (App, Vec<Command>) {
+pub(super) fn loaded(n: usize, total: u64) -> (App, Vec<Command>) {
     let (mut app, cmds) = App::new(Keymap::default_map(), session(), (120, 40));
     let req = fetch_req(&cmds, &Source::Users).expect("users fetched at start");
     let next = if (n as u64) < total {
@@ -120,93 +120,6 @@ fn moving_near_the_end_fetches_the_next_page_once() {
         vec![Some(Cursor("MTAw".into()))],
         "one fetch, of the next page"
     );
-}
-
-/// The `FetchPage` for users in `cmds`: its request, sort and cursor.
-fn users_fetch(cmds: &[Command]) -> (RequestId, Vec<SortKey>, Option<Cursor>) {
-    cmds.iter()
-        .find_map(|c| match c {
-            Command::FetchPage {
-                req,
-                source: Source::Users,
-                query,
-                cursor,
-            } => Some((*req, query.sort.clone(), cursor.clone())),
-            _ => None,
-        })
-        .expect("a users page is fetched")
-}
-
-#[test]
-fn g_goes_to_the_true_end_in_one_request_and_k_walks_back_from_there() {
-    let (mut app, _) = loaded(100, 100_000);
-    // G: the reverse order's first page, not the next page.
-    let (req, sort, cursor) = users_fetch(&key(&mut app, KeyCode::Char('G')));
-    assert_eq!(sort, vec![SortKey::desc("id")]);
-    assert_eq!(cursor, None);
-    let tail: Vec<User> = (99_900..100_000).rev().map(user).collect();
-    app.update(Action::PageLoaded {
-        req,
-        result: Ok(PageData::Users(page(tail, 100_000, Some("cHJldg")))),
-    });
-    assert_eq!(app.users.selected_id(), Some("user-99999"), "the last row");
-    assert_eq!(app.detail_id().map(|d| d.1), Some("user-99999"));
-    assert_eq!(app.users.counts(), "rows 99901–100000 of 100000");
-    assert_eq!(
-        app.users.rows.first().map(|u| u.user_id.as_str()),
-        Some("user-99900")
-    );
-    // Up towards the first loaded row: the rows before it, in the reverse order.
-    let cmds: Vec<Command> = (0..80)
-        .flat_map(|_| key(&mut app, KeyCode::Char('k')))
-        .collect();
-    let (req, sort, cursor) = users_fetch(&cmds);
-    assert_eq!(sort, vec![SortKey::desc("id")]);
-    assert_eq!(cursor, Some(Cursor("cHJldg".into())));
-    let selected = app.users.selected_id().map(str::to_string);
-    let before: Vec<User> = (99_800..99_900).rev().map(user).collect();
-    app.update(Action::PageLoaded {
-        req,
-        result: Ok(PageData::Users(page(before, 100_000, Some("cHJldjI")))),
-    });
-    assert_eq!(
-        app.users.selected_id().map(str::to_string),
-        selected,
-        "the selection stays on its row"
-    );
-    assert_eq!(app.users.counts(), "rows 99801–100000 of 100000");
-    let ids: Vec<&str> = app.users.rows.iter().map(|u| u.user_id.as_str()).collect();
-    assert_eq!(ids[0], "user-99800");
-    assert_eq!(ids[199], "user-99999");
-    // g: the first rows again.
-    let (_, sort, cursor) = users_fetch(&key(&mut app, KeyCode::Char('g')));
-    assert!(
-        sort.is_empty() && cursor.is_none(),
-        "the first page of the list's own order"
-    );
-}
-
-#[test]
-fn g_on_a_sorted_list_reverses_every_key() {
-    let (mut app, _) = loaded(100, 5_000);
-    app.users.sort = vec![SortKey::asc("name"), SortKey::desc("updated")];
-    let (_, sort, _) = users_fetch(&key(&mut app, KeyCode::End));
-    assert_eq!(
-        sort,
-        vec![
-            SortKey::desc("name"),
-            SortKey::asc("updated"),
-            SortKey::desc("id")
-        ]
-    );
-}
-
-#[test]
-fn g_on_a_fully_loaded_list_just_moves() {
-    let (mut app, _) = loaded(40, 40);
-    let cmds = key(&mut app, KeyCode::Char('G'));
-    assert!(fetch_req(&cmds, &Source::Users).is_none());
-    assert_eq!(app.users.selected_id(), Some("user-039"));
 }
 
 #[test]
@@ -517,75 +430,4 @@ fn enter_in_a_search_of_a_partly_loaded_list_searches_the_server() {
         app.users.search, "",
         "the local search is replaced by the server filter"
     );
-}
-
-fn tick(app: &mut App) -> Vec<Command> {
-    app.update(Action::Tick)
-}
-
-#[test]
-fn search_reaches_the_server_after_a_pause_and_merges_what_it_finds() {
-    let (mut app, _) = loaded(100, 5_000);
-    key(&mut app, KeyCode::Char('/'));
-    let typed_cmds = typed(&mut app, "quar");
-    assert!(
-        fetch_req(&typed_cmds, &Source::Users).is_none(),
-        "not per keystroke"
-    );
-    assert!(app.needs_tick(), "the pause is timed by ticks");
-    let first = tick(&mut app);
-    assert!(fetch_req(&first, &Source::Users).is_none(), "still typing");
-    let cmds = [first, tick(&mut app)].concat();
-    let (stale, _, _) = users_fetch(&cmds);
-    // The user types on: the first answer is stale and dropped.
-    typed(&mut app, "tz");
-    let cmds = [tick(&mut app), tick(&mut app)].concat();
-    let filter = cmds.iter().find_map(|c| match c {
-        Command::FetchPage {
-            source: Source::Users,
-            query,
-            ..
-        } => query.filter.clone(),
-        _ => None,
-    });
-    assert_eq!(
-        filter.as_deref(),
-        Some(r#"id LIKE "*quartz*" || name LIKE "*quartz*" || email LIKE "*quartz*""#)
-    );
-    let (req, _, _) = users_fetch(&cmds);
-    assert_ne!(req, stale);
-    let zoe = User {
-        user_id: "user-4711".into(),
-        name: Some("Zoë Quartz".into()),
-        ..user(4711)
-    };
-    app.update(Action::PageLoaded {
-        req: stale,
-        result: Ok(PageData::Users(page(vec![user(4000)], 1, None))),
-    });
-    assert!(app.users.found.is_empty(), "a stale answer is dropped");
-    app.update(Action::PageLoaded {
-        req,
-        result: Ok(PageData::Users(page(vec![zoe], 1, None))),
-    });
-    assert_eq!(
-        app.users.selected_id(),
-        Some("user-4711"),
-        "found on the server"
-    );
-    assert_eq!(app.detail_id().map(|d| d.1), Some("user-4711"));
-    // Esc forgets the search and what it found.
-    key(&mut app, KeyCode::Esc);
-    assert!(app.users.found.is_empty());
-    assert_eq!(app.users.visible.len(), 100);
-}
-
-#[test]
-fn a_fully_loaded_list_searches_only_locally() {
-    let (mut app, _) = loaded(40, 40);
-    key(&mut app, KeyCode::Char('/'));
-    typed(&mut app, "name 3");
-    let cmds = [tick(&mut app), tick(&mut app), tick(&mut app)].concat();
-    assert!(fetch_req(&cmds, &Source::Users).is_none());
-    assert!(app.users.visible.len() < 40);
 }

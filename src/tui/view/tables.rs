@@ -210,6 +210,12 @@ fn title_for<T: RowData>(name: &str, list: &ListState<T>, spinner: usize) -> Lin
         accent().add_modifier(Modifier::BOLD),
     )];
     spans.push(Span::raw(format!("{} ", list.counts())));
+    if list.new_rows > 0 {
+        spans.push(Span::styled(
+            format!("{} new — r to load ", list.new_rows),
+            ratatui::style::Style::default().fg(ratatui::style::Color::Yellow),
+        ));
+    }
     if list.pending.is_some() {
         spans.push(Span::styled(
             format!("{} ", SPINNER[spinner % SPINNER.len()]),
