@@ -107,6 +107,11 @@ pub enum Action {
     Resize(u16, u16),
     /// Spinner frame (only while something is loading).
     Tick,
+    /// A message from the outside (a failed save of a setting).
+    Notice {
+        text: String,
+        error: bool,
+    },
     /// Every few seconds while live updates are on: look for rows created elsewhere.
     Poll,
     /// A page arrived (or failed).
@@ -228,6 +233,11 @@ pub enum Command {
         req: RequestId,
         write: Write,
         id: String,
+    },
+    /// Keep the chosen list columns; a failure is answered with [`Action::Notice`].
+    SaveColumns {
+        chosen: super::columns::Chosen,
+        path: std::path::PathBuf,
     },
     /// Write records to a new file (`:export`); answered with [`Action::Exported`].
     Export {

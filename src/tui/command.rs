@@ -19,6 +19,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "set the focused list's sort: :sort name:asc,updated:desc",
     ),
     (
+        "columns",
+        "choose the list's columns: :columns name,status,custom.tier (empty: the defaults)",
+    ),
+    (
         "export",
         "write the focused list (or its marked rows) to a file: :export FILE (.csv or JSON lines)",
     ),
@@ -39,6 +43,8 @@ pub enum Cmd {
     Live(bool),
     /// Write the focused list, or its marked rows, to this file.
     Export(String),
+    /// The current tab's columns (None: the defaults).
+    Columns(Option<String>),
     Quit,
 }
 
@@ -68,13 +74,14 @@ pub fn parse(line: &str) -> Result<Cmd, String> {
             "off" => Ok(Cmd::Live(false)),
             _ => Err(":live takes on or off".into()),
         },
+        "columns" | "cols" => Ok(Cmd::Columns((!rest.is_empty()).then(|| rest.to_string()))),
         "export" | "w" => need("a file name, e.g. users.jsonl or users.csv").map(Cmd::Export),
         "q" | "quit" => Ok(Cmd::Quit),
         "" => Err(
-            "type a command: users, channels, user ID, channel ID, filter, sort, export, live, q".into(),
+            "type a command: users, channels, user ID, channel ID, filter, sort, columns, export, live, q".into(),
         ),
         other => Err(format!(
-            "no command '{other}' (users, channels, user ID, channel ID, filter, sort, export, live, q)"
+            "no command '{other}' (users, channels, user ID, channel ID, filter, sort, columns, export, live, q)"
         )),
     }
 }

@@ -59,7 +59,7 @@ pub const DIALOG_KEYS: &[(Mode, &str, &str)] = &[
     (Mode::Sort, "Enter", "apply"),
     (Mode::Sort, "j k", "choose a field"),
     (Mode::Sort, "Esc", "cancel"),
-    (Mode::Command, "Enter", "run: users, channels, user ID, channel ID, filter EXPR, sort KEYS, export FILE, live on or off, q"),
+    (Mode::Command, "Enter", "run: users, channels, user ID, channel ID, filter EXPR, sort KEYS, columns LIST, export FILE, live on or off, q"),
     (Mode::Command, "Tab", "complete a command or a loaded id"),
     (Mode::Command, "Up Down", "commands run before (kept across runs)"),
     (Mode::Command, "Esc", "cancel"),

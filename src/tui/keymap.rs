@@ -45,6 +45,7 @@ pub enum Intent {
     Redraw,
     Command,
     Describe,
+    SortColumn,
 }
 
 /// Every intent with its config name and what the help screen says about it.
@@ -132,12 +133,17 @@ pub const INTENTS: &[(Intent, &str, &str)] = &[
     (
         Intent::Command,
         "command",
-        "command line: users, channels, user ID, channel ID, filter, sort, export, live, q",
+        "command line: users, channels, user ID, channel ID, filter, sort, columns, export, live, q",
     ),
     (
         Intent::Describe,
         "describe",
         "the whole record or relation as JSON, every value whole (y copies)",
+    ),
+    (
+        Intent::SortColumn,
+        "sort_column",
+        "sort by a column shown: ascending, descending, then the next column",
     ),
 ];
 

@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod app;
+pub mod columns;
 pub mod command;
 pub mod describe;
 pub mod edit;

@@ -159,6 +159,10 @@ pub async fn run(
     let mut runner =
         Runner::with_channel(client, keymap, session, (size.width, size.height), channel);
     runner.app.mouse = mouse;
+    if let Some(p) = super::columns::path() {
+        runner.app.columns = super::columns::load(&p);
+        runner.app.columns_path = Some(p);
+    }
     let history = super::history::path();
     if let Some(p) = &history {
         super::history::load(&mut runner.app, p);

@@ -98,6 +98,10 @@ impl Worker {
                     result: Err(f),
                 })
             }
+            Command::SaveColumns { .. } => Box::new(|f| Action::Notice {
+                text: f.message,
+                error: true,
+            }),
             Command::Copy(_)
             | Command::Quit
             | Command::ExternalEdit(_)
@@ -186,6 +190,21 @@ impl Worker {
                         message,
                     }),
             }),
+            Command::SaveColumns { chosen, path } => {
+                let saved =
+                    tokio::task::spawn_blocking(move || super::columns::save(&chosen, &path)).await;
+                match saved {
+                    Ok(Ok(())) => None,
+                    Ok(Err(e)) => Some(Action::Notice {
+                        text: format!("Could not keep the columns: {e}"),
+                        error: true,
+                    }),
+                    Err(e) => Some(Action::Notice {
+                        text: format!("Could not keep the columns: {e}"),
+                        error: true,
+                    }),
+                }
+            }
             Command::Copy(_)
             | Command::Quit
             | Command::ExternalEdit(_)

@@ -98,6 +98,7 @@ impl App {
                 }
             }
             Cmd::Export(path) => self.start_export(path, cmds)?,
+            Cmd::Columns(list) => self.set_columns(list, cmds)?,
             Cmd::Quit => {
                 self.should_quit = true;
                 cmds.push(Command::Quit);
@@ -141,6 +142,35 @@ impl App {
         self.export = Some(req);
         self.notify(format!("Exporting to {path}…"), false);
         cmds.push(Command::Export { req, path, what });
+        Ok(())
+    }
+
+    /// `:columns a,b,c`: the current tab's columns, kept for the next run.
+    fn set_columns(&mut self, list: Option<String>, cmds: &mut Vec<Command>) -> Result<(), String> {
+        use crate::tui::columns;
+        if self.focus != crate::tui::app::Focus::List {
+            return Err(":columns sets the users or channels list's columns (h focuses it)".into());
+        }
+        let target = self.current_target();
+        let names = match list {
+            Some(text) => Some(
+                columns::parse_list(&text, target)?
+                    .iter()
+                    .map(columns::Col::title)
+                    .collect(),
+            ),
+            None => None,
+        };
+        match self.tab {
+            Tab::Users => self.columns.users = names,
+            Tab::Channels => self.columns.channels = names,
+        }
+        if let Some(path) = self.columns_path.clone() {
+            cmds.push(Command::SaveColumns {
+                chosen: self.columns.clone(),
+                path,
+            });
+        }
         Ok(())
     }
 }

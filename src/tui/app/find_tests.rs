@@ -245,3 +245,40 @@ fn a_membership_row_follows_a_rename_of_its_channel() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn columns_are_chosen_per_tab_and_o_sorts_by_them() {
+    let (mut app, _) = loaded(100, 250);
+    app.columns_path = Some(std::path::PathBuf::from("/nonexistent/columns.toml"));
+    key(&mut app, KeyCode::Char(':'));
+    let cmds = typed(&mut app, "columns name,updated,custom.tier");
+    assert!(cmds.is_empty());
+    let cmds = key(&mut app, KeyCode::Enter);
+    assert!(
+        cmds.iter().any(|c| matches!(c, Command::SaveColumns { chosen, .. } if chosen.users.as_deref() == Some(&["name".to_string(), "updated".into(), "custom.tier".into()][..]))),
+        "{cmds:?}"
+    );
+    assert!(app.columns.channels.is_none(), "per tab");
+    // o: name ascending, then descending, then the next sortable column.
+    let mut sorts = Vec::new();
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Char('o'));
+        sorts.push(
+            app.users
+                .sort
+                .iter()
+                .map(|k| k.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+    }
+    assert_eq!(sorts, vec!["name:asc", "name:desc", "updated:asc"]);
+    // A bad column is explained on the command line, nothing changes.
+    key(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "columns fish");
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(&app.overlay, super::Overlay::Command(l) if l.error.as_deref().is_some_and(|e| e.contains("no column 'fish'")))
+    );
+    assert_eq!(app.columns.users.as_ref().map(Vec::len), Some(3));
+}

@@ -203,6 +203,7 @@ impl App {
             Intent::Redraw => self.redraw = true,
             Intent::Command => self.overlay = Overlay::Command(Box::default()),
             Intent::Describe => self.start_describe(),
+            Intent::SortColumn => self.sort_by_next_column(cmds),
         }
     }
 
@@ -313,6 +314,53 @@ impl App {
         let cleared = self.with_focused(|l| l.clear_search()).unwrap_or(false);
         if cleared {
             self.follow_selection(cmds);
+        }
+    }
+
+    /// `o`: the list sorted by a column it shows: the first sort key's column
+    /// ascending becomes descending, descending moves on to the next sortable column.
+    fn sort_by_next_column(&mut self, cmds: &mut Vec<Command>) {
+        use crate::api::{SortDirection, SortKey};
+        let fields: Vec<&'static str> = if self.focus == Focus::List {
+            let width = self.panes().list.width;
+            self.columns
+                .for_tab(self.current_target(), width)
+                .iter()
+                .filter_map(|c| c.sort_field())
+                .collect()
+        } else {
+            // Relations: their own fields, then the other side's name.
+            match self.current_target() {
+                Target::Memberships => {
+                    vec!["channel.id", "channel.name", "status", "type", "updated"]
+                }
+                _ => vec!["uuid.id", "uuid.name", "status", "type", "updated"],
+            }
+        };
+        if fields.is_empty() {
+            return;
+        }
+        let current = self.with_focused(|l| l.sort_keys()).unwrap_or_default();
+        let next = match current.first() {
+            Some(k) if fields.contains(&k.field.as_str()) && k.direction == SortDirection::Asc => {
+                SortKey::desc(k.field.clone())
+            }
+            Some(k) => {
+                let i = fields
+                    .iter()
+                    .position(|f| *f == k.field)
+                    .map_or(0, |i| (i + 1) % fields.len());
+                SortKey::asc(fields[i])
+            }
+            None => SortKey::asc(fields[0]),
+        };
+        let text = next.to_string();
+        if self
+            .with_focused(|l| l.set_sort(vec![next]))
+            .unwrap_or(false)
+        {
+            self.notify(format!("Sorted by {text}"), false);
+            self.reload_focused(cmds);
         }
     }
 }

@@ -197,6 +197,9 @@ pub struct App {
     pub catch_up: Option<(RequestId, Vec<String>)>,
     /// The `:export` running.
     pub export: Option<RequestId>,
+    /// The list columns chosen with `:columns`, and where they are kept (none in tests).
+    pub columns: crate::tui::columns::Chosen,
+    pub columns_path: Option<std::path::PathBuf>,
     /// The count probe on its way (live mode), and the list it is for.
     pub probe: Option<(RequestId, Tab)>,
     next_req: RequestId,
@@ -238,6 +241,8 @@ impl App {
             catch_up: None,
             export: None,
             probe: None,
+            columns: Default::default(),
+            columns_path: None,
             next_req: 1,
         };
         let mut cmds = Vec::new();
@@ -297,6 +302,7 @@ impl App {
             Action::Mouse(m) => self.on_mouse(m, &mut cmds),
             Action::Resize(w, h) => self.size = (w, h),
             Action::Poll => self.on_poll(&mut cmds),
+            Action::Notice { text, error } => self.notify(text, error),
             Action::Tick => {
                 self.spinner = self.spinner.wrapping_add(1);
                 self.fade_flash();

@@ -9,7 +9,9 @@ use ratatui::Frame;
 
 use super::{accent, dim, error_style, selected_style, truncate, SPINNER};
 use crate::api::types::{Channel, Custom, Maybe, Member, Membership, Related, User};
+use crate::filter::Target;
 use crate::tui::app::{App, Focus, Relations, Tab};
+use crate::tui::columns;
 use crate::tui::list::{ListState, RowData};
 
 fn opt(v: &Option<String>) -> String {
@@ -18,11 +20,6 @@ fn opt(v: &Option<String>) -> String {
 
 fn maybe(v: &Maybe<String>) -> String {
     v.as_ref().cloned().unwrap_or_default()
-}
-
-/// `updated` shortened to minutes for tables.
-fn short_time(s: &str) -> String {
-    s.get(..16).unwrap_or(s).replace('T', " ")
 }
 
 /// A compact one-line rendering of a custom map.
@@ -38,167 +35,103 @@ pub(crate) fn custom_line(c: &Maybe<Custom>) -> String {
 }
 
 /// Columns of a table: header, share of width, and how to render a row.
-struct Column<T> {
-    title: &'static str,
+struct Column<'a, T> {
+    title: String,
     width: Constraint,
-    cell: fn(&T) -> String,
+    cell: Box<dyn Fn(&T) -> String + 'a>,
 }
 
-fn user_columns(width: u16) -> Vec<Column<User>> {
-    let mut cols = vec![
-        Column {
-            title: "id",
-            width: Constraint::Fill(3),
-            cell: |u: &User| u.user_id.clone(),
-        },
-        Column {
-            title: "name",
-            width: Constraint::Fill(3),
-            cell: |u: &User| opt(&u.name),
-        },
-    ];
-    if width >= 60 {
-        cols.push(Column {
-            title: "status",
-            width: Constraint::Length(9),
-            cell: |u: &User| maybe(&u.status),
-        });
-    }
-    if width >= 75 {
-        cols.push(Column {
-            title: "type",
-            width: Constraint::Length(10),
-            cell: |u: &User| maybe(&u.kind),
-        });
-    }
-    if width >= 110 {
-        cols.push(Column {
-            title: "email",
-            width: Constraint::Fill(3),
-            cell: |u: &User| opt(&u.email),
-        });
-    }
-    if width >= 140 {
-        cols.push(Column {
-            title: "updated",
-            width: Constraint::Length(16),
-            cell: |u: &User| short_time(&u.updated),
-        });
-    }
-    cols
+fn user_columns(app: &App, width: u16) -> Vec<Column<'static, User>> {
+    app.columns
+        .for_tab(Target::Users, width)
+        .into_iter()
+        .map(|c| Column {
+            title: c.title(),
+            width: c.width(),
+            cell: Box::new(move |u: &User| columns::user_cell(&c, u)),
+        })
+        .collect()
 }
 
-fn channel_columns(width: u16) -> Vec<Column<Channel>> {
-    let mut cols = vec![
-        Column {
-            title: "id",
-            width: Constraint::Fill(3),
-            cell: |c: &Channel| c.channel_id.clone(),
-        },
-        Column {
-            title: "name",
-            width: Constraint::Fill(3),
-            cell: |c: &Channel| opt(&c.name),
-        },
-    ];
-    if width >= 60 {
-        cols.push(Column {
-            title: "status",
-            width: Constraint::Length(9),
-            cell: |c: &Channel| maybe(&c.status),
-        });
-    }
-    if width >= 75 {
-        cols.push(Column {
-            title: "type",
-            width: Constraint::Length(12),
-            cell: |c: &Channel| maybe(&c.kind),
-        });
-    }
-    if width >= 110 {
-        cols.push(Column {
-            title: "description",
-            width: Constraint::Fill(4),
-            cell: |c: &Channel| opt(&c.description),
-        });
-    }
-    if width >= 140 {
-        cols.push(Column {
-            title: "updated",
-            width: Constraint::Length(16),
-            cell: |c: &Channel| short_time(&c.updated),
-        });
-    }
-    cols
+fn channel_columns(app: &App, width: u16) -> Vec<Column<'static, Channel>> {
+    app.columns
+        .for_tab(Target::Channels, width)
+        .into_iter()
+        .map(|c| Column {
+            title: c.title(),
+            width: c.width(),
+            cell: Box::new(move |ch: &Channel| columns::channel_cell(&c, ch)),
+        })
+        .collect()
 }
 
-fn membership_columns(width: u16) -> Vec<Column<Membership>> {
+fn membership_columns(width: u16) -> Vec<Column<'static, Membership>> {
     let mut cols = vec![
         Column {
-            title: "channel",
+            title: "channel".into(),
             width: Constraint::Fill(3),
-            cell: |m: &Membership| m.channel.id().to_string(),
+            cell: Box::new(|m: &Membership| m.channel.id().to_string()),
         },
         Column {
-            title: "name",
+            title: "name".into(),
             width: Constraint::Fill(3),
-            cell: |m: &Membership| match &m.channel {
+            cell: Box::new(|m: &Membership| match &m.channel {
                 Related::Expanded(c) => opt(&c.name),
                 Related::Id { .. } => String::new(),
-            },
+            }),
         },
         Column {
-            title: "status",
+            title: "status".into(),
             width: Constraint::Length(8),
-            cell: |m: &Membership| maybe(&m.status),
+            cell: Box::new(|m: &Membership| maybe(&m.status)),
         },
         Column {
-            title: "type",
+            title: "type".into(),
             width: Constraint::Length(9),
-            cell: |m: &Membership| maybe(&m.kind),
+            cell: Box::new(|m: &Membership| maybe(&m.kind)),
         },
     ];
     if width >= 60 {
         cols.push(Column {
-            title: "custom",
+            title: "custom".into(),
             width: Constraint::Fill(4),
-            cell: |m: &Membership| custom_line(&m.custom),
+            cell: Box::new(|m: &Membership| custom_line(&m.custom)),
         });
     }
     cols
 }
 
-fn member_columns(width: u16) -> Vec<Column<Member>> {
+fn member_columns(width: u16) -> Vec<Column<'static, Member>> {
     let mut cols = vec![
         Column {
-            title: "user",
+            title: "user".into(),
             width: Constraint::Fill(3),
-            cell: |m: &Member| m.uuid.id().to_string(),
+            cell: Box::new(|m: &Member| m.uuid.id().to_string()),
         },
         Column {
-            title: "name",
+            title: "name".into(),
             width: Constraint::Fill(3),
-            cell: |m: &Member| match &m.uuid {
+            cell: Box::new(|m: &Member| match &m.uuid {
                 Related::Expanded(u) => opt(&u.name),
                 Related::Id { .. } => String::new(),
-            },
+            }),
         },
         Column {
-            title: "status",
+            title: "status".into(),
             width: Constraint::Length(8),
-            cell: |m: &Member| maybe(&m.status),
+            cell: Box::new(|m: &Member| maybe(&m.status)),
         },
         Column {
-            title: "type",
+            title: "type".into(),
             width: Constraint::Length(9),
-            cell: |m: &Member| maybe(&m.kind),
+            cell: Box::new(|m: &Member| maybe(&m.kind)),
         },
     ];
     if width >= 60 {
         cols.push(Column {
-            title: "custom",
+            title: "custom".into(),
             width: Constraint::Fill(4),
-            cell: |m: &Member| custom_line(&m.custom),
+            cell: Box::new(|m: &Member| custom_line(&m.custom)),
         });
     }
     cols
@@ -242,7 +175,7 @@ fn draw_table<T: RowData>(
     frame: &mut Frame,
     area: Rect,
     list: &ListState<T>,
-    cols: Vec<Column<T>>,
+    cols: Vec<Column<'_, T>>,
     chrome: Chrome,
     app: &App,
 ) {
@@ -338,7 +271,8 @@ fn draw_table<T: RowData>(
             Row::new(cells).style(style)
         })
         .collect();
-    let header = Row::new(cols.iter().map(|c| c.title)).style(dim().add_modifier(Modifier::BOLD));
+    let header =
+        Row::new(cols.iter().map(|c| c.title.clone())).style(dim().add_modifier(Modifier::BOLD));
     frame.render_widget(
         Table::new(rows, widths)
             .header(header)
@@ -359,7 +293,7 @@ pub fn draw_main_list(frame: &mut Frame, app: &App, area: Rect) {
             frame,
             area,
             &app.users,
-            user_columns(area.width),
+            user_columns(app, area.width),
             Chrome {
                 title: title_for("Users", &app.users, app.spinner),
                 focused,
@@ -371,7 +305,7 @@ pub fn draw_main_list(frame: &mut Frame, app: &App, area: Rect) {
             frame,
             area,
             &app.channels,
-            channel_columns(area.width),
+            channel_columns(app, area.width),
             Chrome {
                 title: title_for("Channels", &app.channels, app.spinner),
                 focused,
