@@ -59,7 +59,8 @@ restart_server() {
 }
 
 # The CLI against the server (another user of the keyset).
-cli() { "$bin" --origin "$origin" --subscribe-key demo --user-id someone-else "$@"; }
+keyset=${E2E_KEYSET:-demo}
+cli() { "$bin" --origin "$origin" --subscribe-key "$keyset" --user-id someone-else "$@"; }
 # One field of a user, as JSON text (jq-free: python).
 user_field() {
   cli users get "$1" | python3 -c 'import sys,json; d=json.load(sys.stdin); d=d.get("data",d); print(json.dumps(d.get(sys.argv[1]), ensure_ascii=False, sort_keys=True))' "$2"
@@ -73,7 +74,7 @@ start_tui() {
   done
   tmux kill-session -t "$session" 2>/dev/null || true
   tmux new-session -d -s "$session" -x "${E2E_COLS:-120}" -y "${E2E_ROWS:-40}" \
-    "env XDG_CONFIG_HOME='$XDG_CONFIG_HOME' XDG_DATA_HOME='$XDG_DATA_HOME' HOME='$HOME' ${envs[*]:-} '$bin' --origin '$origin' --subscribe-key demo --user-id e2e-tester ${args[*]:-}; echo \"EXITED:\$?\"; sleep 600"
+    "env XDG_CONFIG_HOME='$XDG_CONFIG_HOME' XDG_DATA_HOME='$XDG_DATA_HOME' HOME='$HOME' ${envs[*]:-} '$bin' --origin '$origin' --subscribe-key '$keyset' --user-id e2e-tester ${args[*]:-}; echo \"EXITED:\$?\"; sleep 600"
   tmux set -sg escape-time 0
   wait_for "live"
 }

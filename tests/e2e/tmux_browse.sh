@@ -36,7 +36,7 @@ wait_for "Users shown 100 of 265"
 echo "e2e: users list drawn after $(( ($(date +%s%N) - started) / 1000000 )) ms (process start included)"
 keys /
 keys -l "abigail"
-wait_for "shown 3 (of 100 loaded) of 265"
+wait_for "on the server"        # the search reached the server (265 users, 100 loaded)
 keys Enter                      # keep the search
 wait_for "User user-abigail-anderson"
 keys Enter                      # focus the user's memberships
