@@ -13,6 +13,7 @@ mod output;
 mod progress;
 pub mod record;
 mod relations;
+mod token;
 mod validate;
 
 use std::path::PathBuf;
@@ -114,6 +115,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Print the resolved settings and where each came from (secrets masked).
     Config,
+    /// Access Manager tokens: parse (what one allows), grant, revoke.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
 }
 
 /// A failed command, and the exit code it maps to.
@@ -169,6 +173,10 @@ pub async fn run(global: &GlobalArgs, command: Command) -> ExitCode {
 }
 
 async fn dispatch(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
+    // Reading a token needs no keyset.
+    if let Command::Token(token::TokenCommand::Parse(a)) = &command {
+        return token::parse(a);
+    }
     let settings = Settings::resolve(&global.flags())?;
     let ctx = Ctx { settings };
     match command {
@@ -178,6 +186,7 @@ async fn dispatch(global: &GlobalArgs, command: Command) -> Result<(), CliError>
         Command::Members(c) => relations::members(&ctx, c).await,
         Command::Export(a) => export::run(&ctx, a).await,
         Command::Import(a) => import::run(&ctx, a).await,
+        Command::Token(c) => token::run(&ctx, c).await,
         Command::Config => {
             let report = ctx.settings.report();
             output::write_stdout(crate::text::escape_lines(&report).as_bytes())?;
