@@ -179,14 +179,54 @@ async fn dispatch(global: &GlobalArgs, command: Command) -> Result<(), CliError>
     }
     let settings = Settings::resolve(&global.flags())?;
     let ctx = Ctx { settings };
+    let lists_all = matches!(
+        &command,
+        Command::Users(UsersCommand::List(_))
+            | Command::Channels(ChannelsCommand::List(_))
+            | Command::Export(_)
+    );
+    let result = run_command(&ctx, command).await;
+    match result {
+        Err(e) if lists_all => Err(explain_list_refusal(e)),
+        other => other,
+    }
+}
+
+/// A 403 to listing all users or channels, explained: most often the keyset's
+/// "Disallow Get All … Metadata" setting (spec §16.4), which hides the full lists but
+/// not the objects.
+fn explain_list_refusal(e: CliError) -> CliError {
+    let CliError::Api(api::Error::Api {
+        status: 403,
+        request,
+        ..
+    }) = &e
+    else {
+        return e;
+    };
+    let (what, kind, one) = if request.ends_with("/uuids") {
+        ("users", "User", "users get ID")
+    } else if request.ends_with("/channels") {
+        ("channels", "Channel", "channels get ID")
+    } else {
+        return e;
+    };
+    eprintln!("appctx: {}", crate::text::escape_lines(&e.to_string()));
+    eprintln!(
+        "appctx: this keyset does not let you list all {what}: it has \"Disallow Get All {kind} Metadata\" on (Admin Portal: the keyset's App Context settings), or Access Manager refuses this client. Sign with the secret key to list them, or open them by id (`appctx {one}`); memberships and members stay reachable from there."
+    );
+    CliError::Failed(format!("listing all {what} was refused"))
+}
+
+async fn run_command(ctx: &Ctx, command: Command) -> Result<(), CliError> {
     match command {
-        Command::Users(c) => objects::users(&ctx, c).await,
-        Command::Channels(c) => objects::channels(&ctx, c).await,
-        Command::Memberships(c) => relations::memberships(&ctx, c).await,
-        Command::Members(c) => relations::members(&ctx, c).await,
-        Command::Export(a) => export::run(&ctx, a).await,
-        Command::Import(a) => import::run(&ctx, a).await,
-        Command::Token(c) => token::run(&ctx, c).await,
+        Command::Users(c) => objects::users(ctx, c).await,
+        Command::Channels(c) => objects::channels(ctx, c).await,
+        Command::Memberships(c) => relations::memberships(ctx, c).await,
+        Command::Members(c) => relations::members(ctx, c).await,
+        Command::Export(a) => export::run(ctx, a).await,
+        Command::Import(a) => import::run(ctx, a).await,
+        Command::Token(c) => token::run(ctx, c).await,
         Command::Config => {
             let report = ctx.settings.report();
             output::write_stdout(crate::text::escape_lines(&report).as_bytes())?;
