@@ -69,11 +69,25 @@ async fn a_token_granted_parsed_used_and_revoked_through_the_cli() {
     let server = serve(&db, KeysetSettings::default()).await;
     let d = dir.path();
 
-    let out = run(&server, d, ADMIN, &[
-        "token", "grant", "--ttl", "60", "--uuid", "bob:get,update",
-        "--channel-pattern", "room-.*:get,join", "--authorized-uuid", "agent",
-        "--meta", r#"{"role":"agent"}"#,
-    ])
+    let out = run(
+        &server,
+        d,
+        ADMIN,
+        &[
+            "token",
+            "grant",
+            "--ttl",
+            "60",
+            "--uuid",
+            "bob:get,update",
+            "--channel-pattern",
+            "room-.*:get,join",
+            "--authorized-uuid",
+            "agent",
+            "--meta",
+            r#"{"role":"agent"}"#,
+        ],
+    )
     .await;
     expect_code(&out, 0);
     let token = stdout(&out).trim().to_string();
@@ -111,12 +125,24 @@ async fn a_token_granted_parsed_used_and_revoked_through_the_cli() {
     let agent = &["--auth-key", token.as_str(), "--user-id", "agent"][..];
     let ok = run(&server, d, agent, &["users", "set", "bob", "--name", "Bob"]).await;
     assert_eq!(json(&ok)["name"], "Bob");
-    let ok = run(&server, d, agent, &["memberships", "set", "bob", "--channel", "room-1"]).await;
+    let ok = run(
+        &server,
+        d,
+        agent,
+        &["memberships", "set", "bob", "--channel", "room-1"],
+    )
+    .await;
     expect_code(&ok, 0);
     let refused = run(&server, d, agent, &["users", "remove", "bob"]).await;
     expect_code(&refused, 1);
     assert!(stderr(&refused).contains("403"), "{}", stderr(&refused));
-    let refused = run(&server, d, agent, &["memberships", "set", "bob", "--channel", "lobby"]).await;
+    let refused = run(
+        &server,
+        d,
+        agent,
+        &["memberships", "set", "bob", "--channel", "lobby"],
+    )
+    .await;
     expect_code(&refused, 1);
     // Another user id may not use it.
     let other = &["--auth-key", token.as_str(), "--user-id", "mallory"][..];
@@ -126,7 +152,11 @@ async fn a_token_granted_parsed_used_and_revoked_through_the_cli() {
     expect_code(&out, 0);
     let refused = run(&server, d, agent, &["users", "get", "bob"]).await;
     expect_code(&refused, 1);
-    assert!(stderr(&refused).contains("Token is revoked"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("Token is revoked"),
+        "{}",
+        stderr(&refused)
+    );
 
     // The revocation is in the database: a restarted server still refuses it.
     server.stop();
@@ -134,9 +164,16 @@ async fn a_token_granted_parsed_used_and_revoked_through_the_cli() {
     let server = serve(&db, KeysetSettings::default()).await;
     let refused = run(&server, d, agent, &["users", "get", "bob"]).await;
     expect_code(&refused, 1);
-    assert!(stderr(&refused).contains("Token is revoked"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("Token is revoked"),
+        "{}",
+        stderr(&refused)
+    );
     // …and the data is there for the secret key.
-    assert_eq!(json(&run(&server, d, ADMIN, &["users", "get", "bob"]).await)["name"], "Bob");
+    assert_eq!(
+        json(&run(&server, d, ADMIN, &["users", "get", "bob"]).await)["name"],
+        "Bob"
+    );
 }
 
 #[tokio::test]
@@ -147,14 +184,26 @@ async fn token_usage_errors_send_nothing() {
     // No secret: refused before anything is sent (there is no server here at all).
     let no_secret = run_raw(
         &[
-            "--origin", "http://127.0.0.1:9", "--subscribe-key", SUB, "token", "grant",
-            "--ttl", "5", "--uuid", "bob:get",
+            "--origin",
+            "http://127.0.0.1:9",
+            "--subscribe-key",
+            SUB,
+            "token",
+            "grant",
+            "--ttl",
+            "5",
+            "--uuid",
+            "bob:get",
         ],
         &[],
     )
     .await;
     expect_code(&no_secret, 2);
-    assert!(stderr(&no_secret).contains("secret"), "{}", stderr(&no_secret));
+    assert!(
+        stderr(&no_secret).contains("secret"),
+        "{}",
+        stderr(&no_secret)
+    );
     let bad_perm = run_raw(&["token", "grant", "--ttl", "5", "--uuid", "bob:fly"], &[]).await;
     expect_code(&bad_perm, 2);
 }
@@ -168,11 +217,26 @@ async fn disallow_get_all_is_explained_by_list_and_export() {
     };
     let server = serve(&dir.path().join("server.db"), settings).await;
     let d = dir.path();
-    expect_code(&run(&server, d, ADMIN, &["users", "set", "bob", "--name", "Bob"]).await, 0);
+    expect_code(
+        &run(&server, d, ADMIN, &["users", "set", "bob", "--name", "Bob"]).await,
+        0,
+    );
     let token = stdout(
-        &run(&server, d, ADMIN, &[
-            "token", "grant", "--ttl", "5", "--uuid-pattern", ".*:get", "--channel-pattern", ".*:get",
-        ])
+        &run(
+            &server,
+            d,
+            ADMIN,
+            &[
+                "token",
+                "grant",
+                "--ttl",
+                "5",
+                "--uuid-pattern",
+                ".*:get",
+                "--channel-pattern",
+                ".*:get",
+            ],
+        )
         .await,
     )
     .trim()
@@ -186,10 +250,16 @@ async fn disallow_get_all_is_explained_by_list_and_export() {
         let out = run(&server, d, client, args).await;
         expect_code(&out, 1);
         let err = stderr(&out);
-        assert!(err.contains(what) && err.contains("Disallow Get All"), "{args:?}: {err}");
+        assert!(
+            err.contains(what) && err.contains("Disallow Get All"),
+            "{args:?}: {err}"
+        );
     }
     // By id it works; the secret key lists.
-    assert_eq!(json(&run(&server, d, client, &["users", "get", "bob"]).await)["name"], "Bob");
+    assert_eq!(
+        json(&run(&server, d, client, &["users", "get", "bob"]).await)["name"],
+        "Bob"
+    );
     let listed = json(&run(&server, d, ADMIN, &["users", "list", "--format", "json"]).await);
     assert_eq!(listed["data"][0]["id"], "bob");
 }

@@ -36,7 +36,10 @@ impl Permission {
     /// Its bit in a token: read 1, write 2, manage 4, delete 8, create 16, get 32,
     /// update 64, join 128.
     pub fn bit(self) -> u32 {
-        1 << Self::ALL.iter().position(|p| *p == self).unwrap_or_default()
+        1 << Self::ALL
+            .iter()
+            .position(|p| *p == self)
+            .unwrap_or_default()
     }
 
     /// Its name in docs and SDKs.
@@ -156,11 +159,17 @@ pub enum Operation {
     GetMemberships(String),
     /// Set, remove or manage a user's memberships: the user and every channel named in
     /// `set` and `delete`.
-    ManageMemberships { user: String, channels: Vec<String> },
+    ManageMemberships {
+        user: String,
+        channels: Vec<String>,
+    },
     /// Get a channel's members.
     GetMembers(String),
     /// Set, remove or manage a channel's members: the channel and every user named.
-    ManageMembers { channel: String, users: Vec<String> },
+    ManageMembers {
+        channel: String,
+        users: Vec<String>,
+    },
     /// Subscribe (and heartbeat) on channels.
     Subscribe(Vec<String>),
 }
@@ -195,7 +204,9 @@ impl Operation {
                 let _ = users; // members are managed on the channel alone
                 vec![one(Channel, channel, Manage)]
             }
-            Operation::Subscribe(channels) => channels.iter().map(|c| one(Channel, c, Read)).collect(),
+            Operation::Subscribe(channels) => {
+                channels.iter().map(|c| one(Channel, c, Read)).collect()
+            }
         }
     }
 }
@@ -263,7 +274,10 @@ impl Token {
             }
         }
         for need in op.needs() {
-            if !self.permissions_on(need.kind, &need.id).has(need.permission) {
+            if !self
+                .permissions_on(need.kind, &need.id)
+                .has(need.permission)
+            {
                 return Err(Denial::Missing(need));
             }
         }
@@ -289,8 +303,14 @@ mod tests {
     fn bits_are_pubnubs() {
         let bits: Vec<u32> = Permission::ALL.iter().map(|p| p.bit()).collect();
         assert_eq!(bits, [1, 2, 4, 8, 16, 32, 64, 128]);
-        assert_eq!(Permissions::parse_list("get, update").unwrap(), Permissions(96));
-        assert_eq!(Permissions(239).names(), ["read", "write", "manage", "delete", "get", "update", "join"]);
+        assert_eq!(
+            Permissions::parse_list("get, update").unwrap(),
+            Permissions(96)
+        );
+        assert_eq!(
+            Permissions(239).names(),
+            ["read", "write", "manage", "delete", "get", "update", "join"]
+        );
         assert!(Permissions::parse_list("get,fly").is_err());
         assert!(Permissions::parse_list("").is_err());
     }
@@ -299,28 +319,43 @@ mod tests {
     fn exact_entries_decide_and_patterns_match_anywhere() {
         let t = token(|g| {
             g.resources.add(ResourceType::Uuid, "bob", Permissions(32));
-            g.patterns.add(ResourceType::Uuid, ".*", Permissions(32 | 64));
-            g.patterns.add(ResourceType::Channel, "^room-", Permissions(32));
-            g.patterns.add(ResourceType::Channel, "chat", Permissions(128));
+            g.patterns
+                .add(ResourceType::Uuid, ".*", Permissions(32 | 64));
+            g.patterns
+                .add(ResourceType::Channel, "^room-", Permissions(32));
+            g.patterns
+                .add(ResourceType::Channel, "chat", Permissions(128));
         });
         // bob's own entry (get only) wins over the pattern that would add update.
         assert!(t.allows(&Operation::GetUser("bob".into()), None).is_ok());
         assert_eq!(
-            t.allows(&Operation::SetUser("bob".into()), None).unwrap_err().to_string(),
+            t.allows(&Operation::SetUser("bob".into()), None)
+                .unwrap_err()
+                .to_string(),
             "this token has no `update` on uuid `bob`"
         );
         assert!(t.allows(&Operation::SetUser("alice".into()), None).is_ok());
-        assert!(t.allows(&Operation::GetChannel("room-1".into()), None).is_ok());
-        assert!(t.allows(&Operation::GetChannel("the-room-1".into()), None).is_err());
-        assert_eq!(t.permissions_on(ResourceType::Channel, "room-chat").0, 32 | 128);
-        assert!(t.allows(&Operation::GetAll(ResourceType::Uuid), None).is_ok());
+        assert!(t
+            .allows(&Operation::GetChannel("room-1".into()), None)
+            .is_ok());
+        assert!(t
+            .allows(&Operation::GetChannel("the-room-1".into()), None)
+            .is_err());
+        assert_eq!(
+            t.permissions_on(ResourceType::Channel, "room-chat").0,
+            32 | 128
+        );
+        assert!(t
+            .allows(&Operation::GetAll(ResourceType::Uuid), None)
+            .is_ok());
     }
 
     #[test]
     fn memberships_need_update_on_the_user_and_join_on_each_channel() {
         let t = token(|g| {
             g.resources.add(ResourceType::Uuid, "u", Permissions(64));
-            g.resources.add(ResourceType::Channel, "a", Permissions(128));
+            g.resources
+                .add(ResourceType::Channel, "a", Permissions(128));
             g.resources.add(ResourceType::Channel, "b", Permissions(32));
         });
         let op = |chs: &[&str]| Operation::ManageMemberships {
@@ -336,7 +371,9 @@ mod tests {
                 permission: Permission::Join
             })
         );
-        assert!(t.allows(&Operation::GetMemberships("u".into()), None).is_err());
+        assert!(t
+            .allows(&Operation::GetMemberships("u".into()), None)
+            .is_err());
         let members = Operation::ManageMembers {
             channel: "a".into(),
             users: vec!["u".into()],
@@ -352,7 +389,10 @@ mod tests {
         });
         let op = Operation::GetUser("x".into());
         assert!(t.allows(&op, Some("me")).is_ok());
-        assert!(matches!(t.allows(&op, Some("you")), Err(Denial::WrongUser { .. })));
+        assert!(matches!(
+            t.allows(&op, Some("you")),
+            Err(Denial::WrongUser { .. })
+        ));
         assert!(t.allows(&op, None).is_err());
     }
 }

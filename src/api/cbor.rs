@@ -310,16 +310,27 @@ mod tests {
         assert_eq!(encode(&Cbor::Int(23)), [0x17]);
         assert_eq!(encode(&Cbor::Int(24)), [0x18, 0x18]);
         assert_eq!(encode(&Cbor::Int(1000)), [0x19, 0x03, 0xe8]);
-        assert_eq!(encode(&Cbor::Int(1_000_000)), [0x1a, 0x00, 0x0f, 0x42, 0x40]);
+        assert_eq!(
+            encode(&Cbor::Int(1_000_000)),
+            [0x1a, 0x00, 0x0f, 0x42, 0x40]
+        );
         assert_eq!(encode(&Cbor::Int(-10)), [0x29]);
         assert_eq!(encode(&Cbor::Text("IETF".into())), b"\x64IETF");
         assert_eq!(decode(&[0xf9, 0x3c, 0x00]).unwrap(), Cbor::Float(1.0));
-        assert_eq!(decode(&[0xfa, 0x47, 0xc3, 0x50, 0x00]).unwrap(), Cbor::Float(100000.0));
+        assert_eq!(
+            decode(&[0xfa, 0x47, 0xc3, 0x50, 0x00]).unwrap(),
+            Cbor::Float(100000.0)
+        );
         let item = Cbor::Map(vec![
             (Cbor::Bytes(b"v".to_vec()), Cbor::Int(2)),
             (
                 Cbor::Text("a".into()),
-                Cbor::Array(vec![Cbor::Null, Cbor::Bool(true), Cbor::Float(1.5), Cbor::Int(-300)]),
+                Cbor::Array(vec![
+                    Cbor::Null,
+                    Cbor::Bool(true),
+                    Cbor::Float(1.5),
+                    Cbor::Int(-300),
+                ]),
             ),
             (Cbor::Text("big".into()), Cbor::Int(u64::MAX as i128)),
         ]);
@@ -328,7 +339,10 @@ mod tests {
 
     #[test]
     fn hostile_input_is_an_error_not_a_panic() {
-        assert_eq!(decode(&[0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), Err(CborError::Truncated));
+        assert_eq!(
+            decode(&[0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+            Err(CborError::Truncated)
+        );
         assert_eq!(decode(&[0x62, b'a']), Err(CborError::Truncated));
         assert_eq!(decode(&[0x01, 0x02]), Err(CborError::Trailing(1)));
         assert!(matches!(decode(&[0x5f]), Err(CborError::Unsupported(0x5f))));

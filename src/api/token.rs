@@ -330,7 +330,11 @@ impl GrantRequest {
             location: location.to_string(),
         };
         let v: Value = serde_json::from_slice(body).map_err(|e| {
-            problem("Invalid JSON", format!("The body is not JSON: {e}."), "body")
+            problem(
+                "Invalid JSON",
+                format!("The body is not JSON: {e}."),
+                "body",
+            )
         })?;
         let ttl = v.get("ttl").and_then(Value::as_u64);
         let ttl = match ttl {
@@ -472,9 +476,18 @@ mod tests {
         assert_eq!(t.ttl, 60);
         assert_eq!(t.authorized_uuid.as_deref(), Some("some_uuid"));
         // The grant asked for 239 (all channel flags), 5 (read+manage), 104 (delete+get+update).
-        assert_eq!(t.resources.channels, vec![("some_channel_id".into(), Permissions(239))]);
-        assert_eq!(t.resources.groups, vec![("some_group_id".into(), Permissions(5))]);
-        assert_eq!(t.resources.uuids, vec![("some_uuid".into(), Permissions(104))]);
+        assert_eq!(
+            t.resources.channels,
+            vec![("some_channel_id".into(), Permissions(239))]
+        );
+        assert_eq!(
+            t.resources.groups,
+            vec![("some_group_id".into(), Permissions(5))]
+        );
+        assert_eq!(
+            t.resources.uuids,
+            vec![("some_uuid".into(), Permissions(104))]
+        );
         assert_eq!(t.patterns.channels, vec![("some_*".into(), Permissions(7))]);
         assert_eq!(t.patterns.uuids, vec![("some_*".into(), Permissions(32))]);
         assert_eq!(t.signature.len(), 32);
@@ -482,7 +495,10 @@ mod tests {
         // Unpadded and standard-alphabet spellings are the same token.
         let unpadded = RECORDED.trim_end_matches('=');
         assert_eq!(Token::parse(unpadded).unwrap(), t);
-        assert_eq!(Token::parse(&RECORDED.replace('_', "/").replace('-', "+")).unwrap(), t);
+        assert_eq!(
+            Token::parse(&RECORDED.replace('_', "/").replace('-', "+")).unwrap(),
+            t
+        );
         // We cannot verify PubNub's signature without its secret: any guess fails.
         assert!(!t.verify("sec-c-anything"));
     }
@@ -494,17 +510,27 @@ mod tests {
             authorized_uuid: Some("some_uuid".into()),
             ..Default::default()
         };
-        g.resources.add(ResourceType::Channel, "some_channel_id", Permissions(239));
-        g.resources.add(ResourceType::Group, "some_group_id", Permissions(5));
-        g.resources.add(ResourceType::Uuid, "some_uuid", Permissions(104));
-        g.patterns.add(ResourceType::Channel, "some_*", Permissions(7));
-        g.patterns.add(ResourceType::Group, "some_*", Permissions(1));
-        g.patterns.add(ResourceType::Uuid, "some_*", Permissions(32));
+        g.resources
+            .add(ResourceType::Channel, "some_channel_id", Permissions(239));
+        g.resources
+            .add(ResourceType::Group, "some_group_id", Permissions(5));
+        g.resources
+            .add(ResourceType::Uuid, "some_uuid", Permissions(104));
+        g.patterns
+            .add(ResourceType::Channel, "some_*", Permissions(7));
+        g.patterns
+            .add(ResourceType::Group, "some_*", Permissions(1));
+        g.patterns
+            .add(ResourceType::Uuid, "some_*", Permissions(32));
         let text = g.issue("sec-c-test", 0x67abb70b);
         // Same grant, same issue time as the recorded token: every byte up to the
         // signature is the same (only the secret differs).
-        let ours = base64::engine::general_purpose::URL_SAFE.decode(&text).unwrap();
-        let theirs = base64::engine::general_purpose::URL_SAFE.decode(RECORDED).unwrap();
+        let ours = base64::engine::general_purpose::URL_SAFE
+            .decode(&text)
+            .unwrap();
+        let theirs = base64::engine::general_purpose::URL_SAFE
+            .decode(RECORDED)
+            .unwrap();
         assert_eq!(ours.len(), theirs.len());
         assert_eq!(ours[..ours.len() - 32], theirs[..theirs.len() - 32]);
         let t = Token::parse(&text).unwrap();
@@ -525,11 +551,17 @@ mod tests {
         // twice (as users).
         let body = br#"{"ttl": 60, "permissions": {"resources": {"channels": {"space1": 3}, "groups": {"group1": 5}, "uuids": {"user1": 96}, "users": {"user1": 96}, "spaces": {"space1": 3}}, "patterns": {"channels": {}, "groups": {}, "uuids": {"^u-.*$": 32}, "users": {}, "spaces": {}}, "meta": {"k": 1.5}, "uuid": "test_user"}}"#;
         let g = GrantRequest::from_body(body).unwrap();
-        assert_eq!(g.resources.channels, vec![("space1".into(), Permissions(3))]);
+        assert_eq!(
+            g.resources.channels,
+            vec![("space1".into(), Permissions(3))]
+        );
         assert_eq!(g.resources.uuids, vec![("user1".into(), Permissions(96))]);
         assert_eq!(g.patterns.uuids, vec![("^u-.*$".into(), Permissions(32))]);
         assert_eq!(g.authorized_uuid.as_deref(), Some("test_user"));
-        assert_eq!(GrantRequest::from_body(&serde_json::to_vec(&g.to_body()).unwrap()).unwrap(), g);
+        assert_eq!(
+            GrantRequest::from_body(&serde_json::to_vec(&g.to_body()).unwrap()).unwrap(),
+            g
+        );
         let t = Token::parse(&g.issue("s", 1)).unwrap();
         assert_eq!(t.to_json()["meta"], json!({"k": 1.5}));
         assert!(t.to_json()["resources"]["uuids"]["user1"]["update"] == json!(true));
@@ -537,10 +569,19 @@ mod tests {
 
         let bad_ttl = br#"{"ttl": 43201, "permissions": {"resources": {"channels": {"c": 1}}}}"#;
         let p = GrantRequest::from_body(bad_ttl).unwrap_err();
-        assert_eq!((p.message.as_str(), p.location.as_str()), ("Invalid ttl", "ttl"));
+        assert_eq!(
+            (p.message.as_str(), p.location.as_str()),
+            ("Invalid ttl", "ttl")
+        );
         assert_eq!(p.details, "Range should be 1 to 43200 minute(s).");
-        assert!(GrantRequest::from_body(br#"{"ttl": 0, "permissions": {"resources": {"channels": {"c": 1}}}}"#).is_err());
-        assert!(GrantRequest::from_body(br#"{"ttl": 5, "permissions": {"patterns": {"channels": {"(": 1}}}}"#).is_err());
+        assert!(GrantRequest::from_body(
+            br#"{"ttl": 0, "permissions": {"resources": {"channels": {"c": 1}}}}"#
+        )
+        .is_err());
+        assert!(GrantRequest::from_body(
+            br#"{"ttl": 5, "permissions": {"patterns": {"channels": {"(": 1}}}}"#
+        )
+        .is_err());
         assert!(GrantRequest::from_body(br#"{"ttl": 5, "permissions": {}}"#).is_err());
     }
 

@@ -72,11 +72,17 @@ fn name_and_perms(arg: &str, flag: &str) -> Result<(String, Permissions), CliErr
     let (name, perms) = arg.rsplit_once(':').ok_or_else(|| {
         CliError::Usage(format!(
             "--{flag} {arg:?}: expected NAME:PERMISSIONS, e.g. {}",
-            if flag.contains("pattern") { "'room-.*:get,join'" } else { "bob:get,update" }
+            if flag.contains("pattern") {
+                "'room-.*:get,join'"
+            } else {
+                "bob:get,update"
+            }
         ))
     })?;
     if name.is_empty() {
-        return Err(CliError::Usage(format!("--{flag} {arg:?}: the name is empty")));
+        return Err(CliError::Usage(format!(
+            "--{flag} {arg:?}: the name is empty"
+        )));
     }
     let perms = Permissions::parse_list(perms)
         .map_err(|e| CliError::Usage(format!("--{flag} {arg:?}: {e}")))?;
@@ -106,16 +112,35 @@ impl GrantArgs {
         };
         let sets = [
             (&self.uuids, "uuid", ResourceType::Uuid, false),
-            (&self.uuid_patterns, "uuid-pattern", ResourceType::Uuid, true),
+            (
+                &self.uuid_patterns,
+                "uuid-pattern",
+                ResourceType::Uuid,
+                true,
+            ),
             (&self.channels, "channel", ResourceType::Channel, false),
-            (&self.channel_patterns, "channel-pattern", ResourceType::Channel, true),
+            (
+                &self.channel_patterns,
+                "channel-pattern",
+                ResourceType::Channel,
+                true,
+            ),
             (&self.groups, "group", ResourceType::Group, false),
-            (&self.group_patterns, "group-pattern", ResourceType::Group, true),
+            (
+                &self.group_patterns,
+                "group-pattern",
+                ResourceType::Group,
+                true,
+            ),
         ];
         for (args, flag, kind, pattern) in sets {
             for a in args {
                 let (name, perms) = name_and_perms(a, flag)?;
-                let side = if pattern { &mut g.patterns } else { &mut g.resources };
+                let side = if pattern {
+                    &mut g.patterns
+                } else {
+                    &mut g.resources
+                };
                 side.add(kind, &name, perms);
             }
         }
@@ -161,7 +186,10 @@ pub fn parse(args: &ParseArgs) -> Result<(), CliError> {
 fn rfc3339(secs: u64) -> String {
     time::OffsetDateTime::from_unix_timestamp(secs as i64)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| secs.to_string())
 }
 
@@ -186,7 +214,11 @@ pub fn describe(token: &Token, now: u64) -> String {
     );
     let mut rows = Vec::new();
     for (grants, match_kind) in [(&token.resources, "exact"), (&token.patterns, "pattern")] {
-        for kind in [ResourceType::Uuid, ResourceType::Channel, ResourceType::Group] {
+        for kind in [
+            ResourceType::Uuid,
+            ResourceType::Channel,
+            ResourceType::Group,
+        ] {
             for (name, perms) in grants.of(kind) {
                 rows.push(json!({
                     "type": kind.name(),
@@ -256,20 +288,35 @@ mod tests {
             #[command(flatten)]
             g: GrantArgs,
         }
-        let p = <P as clap::Parser>::try_parse_from(std::iter::once("x").chain(args.iter().copied()))
-            .map_err(|e| CliError::Usage(e.to_string()))?;
+        let p =
+            <P as clap::Parser>::try_parse_from(std::iter::once("x").chain(args.iter().copied()))
+                .map_err(|e| CliError::Usage(e.to_string()))?;
         p.g.request()
     }
 
     #[test]
     fn grant_flags_become_the_grant() {
         let g = grant(&[
-            "--ttl", "60", "--uuid", "bob:get,update", "--channel-pattern", "^a:b$:get,join",
-            "--authorized-uuid", "bob", "--meta", r#"{"role":"agent"}"#,
+            "--ttl",
+            "60",
+            "--uuid",
+            "bob:get,update",
+            "--channel-pattern",
+            "^a:b$:get,join",
+            "--authorized-uuid",
+            "bob",
+            "--meta",
+            r#"{"role":"agent"}"#,
         ])
         .unwrap();
-        assert_eq!(g.resources.uuids, vec![("bob".to_string(), Permissions(96))]);
-        assert_eq!(g.patterns.channels, vec![("^a:b$".to_string(), Permissions(160))]);
+        assert_eq!(
+            g.resources.uuids,
+            vec![("bob".to_string(), Permissions(96))]
+        );
+        assert_eq!(
+            g.patterns.channels,
+            vec![("^a:b$".to_string(), Permissions(160))]
+        );
         assert_eq!(g.authorized_uuid.as_deref(), Some("bob"));
         assert_eq!(g.meta["role"], "agent");
         for bad in [
@@ -286,15 +333,31 @@ mod tests {
 
     #[test]
     fn the_table_names_every_grant_and_the_expiry() {
-        let g = grant(&["--ttl", "60", "--uuid", "bob:get", "--channel-pattern", "room-.*:join"]).unwrap();
+        let g = grant(&[
+            "--ttl",
+            "60",
+            "--uuid",
+            "bob:get",
+            "--channel-pattern",
+            "room-.*:join",
+        ])
+        .unwrap();
         let t = Token::parse(&g.issue("s", 1_700_000_000)).unwrap();
         let text = describe(&t, 1_700_000_000 + 30);
-        assert!(text.contains("expires    2023-11-14T23:13:20Z (60 min left)"), "{text}");
+        assert!(
+            text.contains("expires    2023-11-14T23:13:20Z (60 min left)"),
+            "{text}"
+        );
         assert!(text.contains("for uuid   any"), "{text}");
-        let rows: Vec<&str> = text.lines().filter(|l| l.contains("exact") || l.contains("pattern")).collect();
+        let rows: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("exact") || l.contains("pattern"))
+            .collect();
         assert_eq!(rows.len(), 2, "{text}");
         assert!(rows[0].contains("uuid") && rows[0].contains("bob") && rows[0].contains("get"));
-        assert!(rows[1].contains("channel") && rows[1].contains("room-.*") && rows[1].contains("join"));
+        assert!(
+            rows[1].contains("channel") && rows[1].contains("room-.*") && rows[1].contains("join")
+        );
         assert!(describe(&t, 1_700_000_000 + 3600).contains("(expired)"));
     }
 }

@@ -57,11 +57,7 @@ pub struct Gate {
 impl Gate {
     /// A gate for `keys` (none: no Access Manager, only the settings apply), keeping
     /// revocations in the SQLite file `db`.
-    pub fn open(
-        keys: Option<Keys>,
-        settings: KeysetSettings,
-        db: &Path,
-    ) -> rusqlite::Result<Gate> {
+    pub fn open(keys: Option<Keys>, settings: KeysetSettings, db: &Path) -> rusqlite::Result<Gate> {
         Ok(Gate {
             keys,
             settings,
@@ -150,12 +146,12 @@ fn envelope(status: StatusCode, extra: Value) -> Response {
 
 /// A 403 like PubNub's for a refused token: `{"message":…,"error":true,…}` with the
 /// refused resources in `payload` (when there are some).
-fn forbidden(message: &str, payload: Option<Value>) -> Response {
+fn forbidden(message: &str, payload: Option<Value>) -> Box<Response> {
     let mut extra = json!({"error": true, "message": message});
     if let Some(p) = payload {
         extra["payload"] = p;
     }
-    envelope(StatusCode::FORBIDDEN, extra)
+    Box::new(envelope(StatusCode::FORBIDDEN, extra))
 }
 
 /// A 400 of the grant service (`source` `grant` or `revoke`) with one detail.
@@ -275,7 +271,12 @@ fn route(method: &Method, path: &str, body: &[u8]) -> Route {
         // The handler answers 400; the ids it would name are unknown.
         Err(_) => Vec::new(),
     };
-    let list = |c: &str| c.split(',').filter(|c| !c.is_empty()).map(String::from).collect();
+    let list = |c: &str| {
+        c.split(',')
+            .filter(|c| !c.is_empty())
+            .map(String::from)
+            .collect()
+    };
     Route::Checked(match s.as_slice() {
         ["v3", "pam", ..] => return Route::AccessManager,
         ["v2", "objects", _, "uuids"] if get => O::GetAll(ResourceType::Uuid),
@@ -326,7 +327,7 @@ pub async fn check(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> R
         Err(e) => return e.into_response(),
     };
     if let Err(res) = decide(&gate, &parts, &query, &bytes) {
-        return res;
+        return *res;
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
@@ -337,7 +338,7 @@ fn decide(
     parts: &axum::http::request::Parts,
     query: &Query,
     bytes: &[u8],
-) -> Result<(), Response> {
+) -> Result<(), Box<Response>> {
     if let Some(keys) = &gate.keys {
         // A signature must be right; a right one opens everything.
         if query.get("signature").is_some() {
@@ -351,7 +352,7 @@ fn decide(
                 // Refused with the signing 403 (it says a signature is needed).
                 Some(keys) => signing::check(keys, parts, query, bytes),
                 None => Ok(()),
-            }
+            };
         }
         Route::Checked(op) => op,
     };
@@ -390,7 +391,11 @@ fn decide(
     match gate.revoked.is_revoked(&token) {
         Ok(false) => {}
         Ok(true) => return Err(forbidden("Token is revoked", None)),
-        Err(e) => return Err(super::error::ApiError::internal(e).into_response()),
+        Err(e) => {
+            return Err(Box::new(
+                super::error::ApiError::internal(e).into_response(),
+            ))
+        }
     }
     match token.allows(&op, query.get("uuid")) {
         Ok(()) => Ok(()),

@@ -34,11 +34,11 @@ impl std::fmt::Debug for Keys {
     }
 }
 
-fn forbidden(location: &str, message: impl Into<String>) -> Response {
+fn forbidden(location: &str, message: impl Into<String>) -> Box<Response> {
     let mut e = ApiError::query(location, message);
     e.status = StatusCode::FORBIDDEN;
     e.message = "Request signature is missing or invalid.".to_string();
-    e.into_response()
+    Box::new(e.into_response())
 }
 
 /// The middleware.
@@ -61,20 +61,20 @@ pub async fn verify(State(keys): State<Arc<Keys>>, req: Request, next: Next) -> 
         Err(e) => return e.into_response(),
     };
     if let Err(res) = check(&keys, &parts, &query, &bytes) {
-        return res;
+        return *res;
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
 }
 
 /// Checks the signature of a request whose body has been read: `Err` is the 403 to
-/// answer with.
+/// answer with (boxed: a `Response` is large).
 pub fn check(
     keys: &Keys,
     parts: &axum::http::request::Parts,
     query: &Query,
     bytes: &[u8],
-) -> Result<(), Response> {
+) -> Result<(), Box<Response>> {
     let Some(signature) = query.get("signature") else {
         return Err(forbidden(
             "signature",
@@ -117,7 +117,10 @@ pub fn check(
     let ok = constant_time_eq(sign(raw).as_bytes(), signature.as_bytes())
         || (decoded != raw && constant_time_eq(sign(&decoded).as_bytes(), signature.as_bytes()));
     if !ok {
-        return Err(forbidden("signature", "Signature does not match the request."));
+        return Err(forbidden(
+            "signature",
+            "Signature does not match the request.",
+        ));
     }
     Ok(())
 }
