@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use color_eyre::eyre::{eyre, Result};
 
-use appctx::server::events::EventConfig;
+use appctx::server::events::{EventConfig, EventType};
 use appctx::server::{self, signing::Keys, ServerConfig};
 
 #[derive(Parser)]
@@ -72,6 +72,16 @@ struct ServeArgs {
     /// all users or all channels answers 403 unless signed with the secret key.
     #[arg(long, help_heading = "Keyset settings")]
     disallow_get_all: bool,
+    /// App Context event types this keyset does not emit (its "User/Channel/Membership
+    /// Metadata Events" settings off): any of user, channel, membership.
+    #[arg(
+        long,
+        value_name = "TYPES",
+        value_delimiter = ',',
+        value_parser = parse_event_type,
+        help_heading = "Keyset settings"
+    )]
+    no_events: Vec<EventType>,
     /// Test hook: seconds in a token's minute (default 60), so a ttl=1 token expires
     /// in this many seconds.
     #[arg(long, hide = true, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
@@ -80,6 +90,11 @@ struct ServeArgs {
     /// http://localhost:3000. None may by default.
     #[arg(long, value_name = "ORIGIN")]
     allow_origin: Option<String>,
+}
+
+fn parse_event_type(name: &str) -> Result<EventType, String> {
+    EventType::from_name(name)
+        .ok_or_else(|| format!("{name:?} is not an event type (user, channel, membership)"))
 }
 
 /// The default database file.
@@ -109,6 +124,17 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         signing,
         log_requests: true,
     };
+    let mut notes = Vec::new();
+    if config.signing.is_some() {
+        notes.push("Access Manager on: requests not signed with the secret key need a token (`appctx token grant`)".to_string());
+    }
+    if args.disallow_get_all {
+        notes.push("Disallow Get All User/Channel Metadata on".to_string());
+    }
+    if !args.no_events.is_empty() {
+        let names: Vec<&str> = args.no_events.iter().map(|t| t.name()).collect();
+        notes.push(format!("no {} events", names.join(", ")));
+    }
     let limits = server::Limits {
         allow_origin: args.allow_origin,
         ..Default::default()
@@ -117,8 +143,11 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         disallow_get_all: args.disallow_get_all,
         token_minute_secs: args.token_minute_secs,
     };
-    let running = match server::start_keyset(config, EventConfig::default(), limits, settings).await
-    {
+    let events = EventConfig {
+        disabled: args.no_events,
+        ..Default::default()
+    };
+    let running = match server::start_keyset(config, events, limits, settings).await {
         Ok(r) => r,
         Err(e) => {
             // One plain line: this is an answer to the user, not a crash.
@@ -132,6 +161,9 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         db.display(),
         server::DEMO_KEYSET
     );
+    for note in notes {
+        eprintln!("appctx serve: {note}");
+    }
     tokio::signal::ctrl_c().await?;
     eprintln!("appctx serve: stopping");
     running.stop();
