@@ -136,6 +136,12 @@ async fn a_token_granted_parsed_used_and_revoked_through_the_cli() {
     let refused = run(&server, d, agent, &["users", "remove", "bob"]).await;
     expect_code(&refused, 1);
     assert!(stderr(&refused).contains("403"), "{}", stderr(&refused));
+    // The CLI reads the token to say what it lacks.
+    assert!(
+        stderr(&refused).contains("this token has no `delete` on uuid `bob`"),
+        "{}",
+        stderr(&refused)
+    );
     let refused = run(
         &server,
         d,
@@ -146,7 +152,13 @@ async fn a_token_granted_parsed_used_and_revoked_through_the_cli() {
     expect_code(&refused, 1);
     // Another user id may not use it.
     let other = &["--auth-key", token.as_str(), "--user-id", "mallory"][..];
-    expect_code(&run(&server, d, other, &["users", "get", "bob"]).await, 1);
+    let refused = run(&server, d, other, &["users", "get", "bob"]).await;
+    expect_code(&refused, 1);
+    assert!(
+        stderr(&refused).contains("this token is for uuid `agent`"),
+        "{}",
+        stderr(&refused)
+    );
 
     let out = run(&server, d, ADMIN, &["token", "revoke", &token]).await;
     expect_code(&out, 0);

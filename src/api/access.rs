@@ -211,6 +211,82 @@ impl Operation {
     }
 }
 
+impl Operation {
+    /// The operation a request is: `method`, the `path` as sent (percent-encoded; a
+    /// path prefix before `/v2/` is skipped) and, for membership and member PATCHes,
+    /// the JSON `body` whose `set`/`delete` entries name the other side. `None` for
+    /// what Access Manager does not check here (time, leave, unknown paths).
+    pub fn of_request(method: &str, path: &str, body: &[u8]) -> Option<Operation> {
+        use Operation as O;
+        let path = path.find("/v2/").map_or(path, |i| &path[i..]);
+        let segs: Vec<String> = path
+            .split('/')
+            .skip(1)
+            .map(|s| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+            .collect();
+        let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+        let (get, patch, del) = (method == "GET", method == "PATCH", method == "DELETE");
+        let list = |c: &str| -> Vec<String> {
+            c.split(',')
+                .filter(|c| !c.is_empty())
+                .map(String::from)
+                .collect()
+        };
+        Some(match s.as_slice() {
+            ["v2", "objects", _, "uuids"] if get => O::GetAll(ResourceType::Uuid),
+            ["v2", "objects", _, "channels"] if get => O::GetAll(ResourceType::Channel),
+            ["v2", "objects", _, "uuids", u] if get => O::GetUser(u.to_string()),
+            ["v2", "objects", _, "uuids", u] if patch => O::SetUser(u.to_string()),
+            ["v2", "objects", _, "uuids", u] if del => O::RemoveUser(u.to_string()),
+            ["v2", "objects", _, "channels", c] if get => O::GetChannel(c.to_string()),
+            ["v2", "objects", _, "channels", c] if patch => O::SetChannel(c.to_string()),
+            ["v2", "objects", _, "channels", c] if del => O::RemoveChannel(c.to_string()),
+            ["v2", "objects", _, "uuids", u, "channels"] if get => O::GetMemberships(u.to_string()),
+            ["v2", "objects", _, "uuids", u, "channels"] if patch => O::ManageMemberships {
+                user: u.to_string(),
+                channels: named_in(body, "channel"),
+            },
+            ["v2", "objects", _, "channels", c, "uuids"] if get => O::GetMembers(c.to_string()),
+            ["v2", "objects", _, "channels", c, "uuids"] if patch => O::ManageMembers {
+                channel: c.to_string(),
+                users: named_in(body, "uuid"),
+            },
+            ["v2", "subscribe", _, channels, _] if get => O::Subscribe(list(channels)),
+            ["v2", "presence", "sub-key", _, "channel", channels, "heartbeat"] if get => {
+                O::Subscribe(list(channels))
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// The ids a membership/member PATCH body names in `set` and `delete`
+/// (`{"set":[{"channel":{"id":…}}]}`), in order, once each; none when it is not
+/// such a body (the server then answers 400 anyway).
+fn named_in(body: &[u8], key: &str) -> Vec<String> {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Vec::new();
+    };
+    let mut ids: Vec<String> = Vec::new();
+    for list in ["set", "delete"] {
+        for entry in v.get(list).and_then(|l| l.as_array()).into_iter().flatten() {
+            if let Some(id) = entry
+                .pointer(&format!("/{key}/id"))
+                .and_then(|i| i.as_str())
+            {
+                if !ids.iter().any(|x| x == id) {
+                    ids.push(id.to_string());
+                }
+            }
+        }
+    }
+    ids
+}
+
 /// A regular expression of a grant's `patterns`, compiled with bounded size.
 pub fn compile_pattern(pattern: &str) -> Result<regex::Regex, regex::Error> {
     regex::RegexBuilder::new(pattern)
@@ -379,6 +455,41 @@ mod tests {
             users: vec!["u".into()],
         };
         assert!(t.allows(&members, None).is_err(), "join is not manage");
+    }
+
+    #[test]
+    fn requests_map_to_operations() {
+        use Operation as O;
+        let op = |m, p, b: &str| Operation::of_request(m, p, b.as_bytes());
+        assert_eq!(
+            op("GET", "/v2/objects/s/uuids", ""),
+            Some(O::GetAll(ResourceType::Uuid))
+        );
+        assert_eq!(
+            op("DELETE", "/v2/objects/s/uuids/a%20b", ""),
+            Some(O::RemoveUser("a b".into()))
+        );
+        assert_eq!(
+            op("PATCH", "/pre/v2/objects/s/channels/c", ""),
+            Some(O::SetChannel("c".into()))
+        );
+        assert_eq!(
+            op(
+                "PATCH",
+                "/v2/objects/s/uuids/u/channels",
+                r#"{"set":[{"channel":{"id":"a"}}],"delete":[{"channel":{"id":"b"}},{"channel":{"id":"a"}}]}"#
+            ),
+            Some(O::ManageMemberships {
+                user: "u".into(),
+                channels: vec!["a".into(), "b".into()]
+            })
+        );
+        assert_eq!(
+            op("GET", "/v2/subscribe/s/a,b/0", ""),
+            Some(O::Subscribe(vec!["a".into(), "b".into()]))
+        );
+        assert_eq!(op("GET", "/time/0", ""), None);
+        assert_eq!(op("POST", "/v2/objects/s/uuids", ""), None);
     }
 
     #[test]

@@ -188,8 +188,46 @@ async fn dispatch(global: &GlobalArgs, command: Command) -> Result<(), CliError>
     let result = run_command(&ctx, command).await;
     match result {
         Err(e) if lists_all => Err(explain_list_refusal(e)),
-        other => other,
+        Err(e) => Err(explain_token_refusal(&ctx.settings, e)),
+        ok => ok,
     }
+}
+
+/// A 403 while using a token, explained from the token itself when it can be: the
+/// permission it lacks for the operation (spec §16.4), or its expiry.
+fn explain_token_refusal(settings: &Settings, e: CliError) -> CliError {
+    let CliError::Api(api::Error::Api {
+        status: 403,
+        request,
+        ..
+    }) = &e
+    else {
+        return e;
+    };
+    let Some(auth) = &settings.auth_key else {
+        return e;
+    };
+    let Ok(token) = api::token::Token::parse(auth.value.expose()) else {
+        return e;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let hint = if now >= token.expires_at(60) {
+        Some("this token has expired (`appctx token parse` shows when)".to_string())
+    } else {
+        let (method, path) = request.split_once(' ').unwrap_or(("", request));
+        api::access::Operation::of_request(method, path, b"")
+            .and_then(|op| token.allows(&op, Some(&settings.user_id.value)).err())
+            .map(|d| d.to_string())
+    };
+    let Some(hint) = hint else {
+        return e;
+    };
+    eprintln!("appctx: {}", crate::text::escape_lines(&e.to_string()));
+    eprintln!("appctx: {}", crate::text::escape_lines(&hint));
+    CliError::Failed("refused by Access Manager".to_string())
 }
 
 /// A 403 to listing all users or channels, explained: most often the keyset's

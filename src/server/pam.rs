@@ -18,11 +18,9 @@ use axum::routing::{delete, post};
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::body::manage_body;
 use super::guard::{MAX_BODY_BYTES, TOO_LARGE};
 use super::params::Query;
 use super::signing::{self, Keys};
-use super::store::View;
 use crate::api::access::{Denial, Operation, ResourceType};
 use crate::api::token::{GrantRequest, Token};
 
@@ -243,66 +241,14 @@ enum Route {
     Open,
 }
 
-fn segments(path: &str) -> Vec<String> {
-    path.split('/')
-        .skip(1)
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .collect()
-}
-
 fn route(method: &Method, path: &str, body: &[u8]) -> Route {
-    use Operation as O;
-    let segs = segments(path);
-    let s: Vec<&str> = segs.iter().map(String::as_str).collect();
-    let get = method == Method::GET;
-    let patch = method == Method::PATCH;
-    let del = method == Method::DELETE;
-    let relation_ids = |view| match manage_body(body, view) {
-        Ok(b) => b
-            .set
-            .into_iter()
-            .map(|p| p.other_id)
-            .chain(b.delete)
-            .collect(),
-        // The handler answers 400; the ids it would name are unknown.
-        Err(_) => Vec::new(),
-    };
-    let list = |c: &str| {
-        c.split(',')
-            .filter(|c| !c.is_empty())
-            .map(String::from)
-            .collect()
-    };
-    Route::Checked(match s.as_slice() {
-        ["v3", "pam", ..] => return Route::AccessManager,
-        ["v2", "objects", _, "uuids"] if get => O::GetAll(ResourceType::Uuid),
-        ["v2", "objects", _, "channels"] if get => O::GetAll(ResourceType::Channel),
-        ["v2", "objects", _, "uuids", u] if get => O::GetUser(u.to_string()),
-        ["v2", "objects", _, "uuids", u] if patch => O::SetUser(u.to_string()),
-        ["v2", "objects", _, "uuids", u] if del => O::RemoveUser(u.to_string()),
-        ["v2", "objects", _, "channels", c] if get => O::GetChannel(c.to_string()),
-        ["v2", "objects", _, "channels", c] if patch => O::SetChannel(c.to_string()),
-        ["v2", "objects", _, "channels", c] if del => O::RemoveChannel(c.to_string()),
-        ["v2", "objects", _, "uuids", u, "channels"] if get => O::GetMemberships(u.to_string()),
-        ["v2", "objects", _, "uuids", u, "channels"] if patch => O::ManageMemberships {
-            user: u.to_string(),
-            channels: relation_ids(View::Memberships),
-        },
-        ["v2", "objects", _, "channels", c, "uuids"] if get => O::GetMembers(c.to_string()),
-        ["v2", "objects", _, "channels", c, "uuids"] if patch => O::ManageMembers {
-            channel: c.to_string(),
-            users: relation_ids(View::Members),
-        },
-        ["v2", "subscribe", _, channels, _] if get => O::Subscribe(list(channels)),
-        ["v2", "presence", "sub-key", _, "channel", channels, "heartbeat"] if get => {
-            O::Subscribe(list(channels))
-        }
-        _ => return Route::Open,
-    })
+    if path.starts_with("/v3/pam/") {
+        return Route::AccessManager;
+    }
+    match Operation::of_request(method.as_str(), path, body) {
+        Some(op) => Route::Checked(op),
+        None => Route::Open,
+    }
 }
 
 /// The middleware: signed requests pass (after their signature is checked); others
