@@ -49,17 +49,22 @@ impl Default for KeysetSettings {
 pub struct Gate {
     keys: Option<Keys>,
     settings: KeysetSettings,
-    revoked: Revocations,
+    /// Kept only when Access Manager is on (no table otherwise).
+    revoked: Option<Revocations>,
 }
 
 impl Gate {
     /// A gate for `keys` (none: no Access Manager, only the settings apply), keeping
     /// revocations in the SQLite file `db`.
     pub fn open(keys: Option<Keys>, settings: KeysetSettings, db: &Path) -> rusqlite::Result<Gate> {
+        let revoked = match keys {
+            Some(_) => Some(Revocations::open(db)?),
+            None => None,
+        };
         Ok(Gate {
             keys,
             settings,
-            revoked: Revocations::open(db)?,
+            revoked,
         })
     }
 
@@ -215,7 +220,10 @@ async fn revoke(
     if now >= expires {
         return invalid("Token is expired.");
     }
-    match gate.revoked.revoke(&t, expires, now) {
+    let Some(revoked) = &gate.revoked else {
+        return no_access_manager();
+    };
+    match revoked.revoke(&t, expires, now) {
         Ok(()) => envelope(StatusCode::OK, json!({"data": {"message": "Success"}})),
         Err(e) => super::error::ApiError::internal(e).into_response(),
     }
@@ -334,7 +342,8 @@ fn decide(
     if now() >= token.expires_at(gate.minute()) {
         return Err(forbidden("Token is expired", None));
     }
-    match gate.revoked.is_revoked(&token) {
+    let revoked = gate.revoked.as_ref().map(|r| r.is_revoked(&token));
+    match revoked.unwrap_or(Ok(false)) {
         Ok(false) => {}
         Ok(true) => return Err(forbidden("Token is revoked", None)),
         Err(e) => {
