@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use color_eyre::eyre::{eyre, Result};
 
-use appctx::server::events::EventConfig;
+use appctx::server::events::{EventConfig, EventType};
 use appctx::server::{self, signing::Keys, ServerConfig};
 
 #[derive(Parser)]
@@ -46,24 +46,55 @@ struct ServeArgs {
     #[arg(long)]
     empty: bool,
     /// Deleting a user or channel deletes its memberships; memberships to missing users or channels are refused.
-    #[arg(long)]
+    #[arg(long, help_heading = "Keyset settings")]
     referential_integrity: bool,
     /// Publish key that signed requests are checked against (with --secret-key).
-    #[arg(long, requires = "secret_key", env = "PUBNUB_PUBLISH_KEY")]
+    #[arg(
+        long,
+        requires = "secret_key",
+        env = "PUBNUB_PUBLISH_KEY",
+        help_heading = "Keyset settings"
+    )]
     publish_key: Option<String>,
-    /// Require signature v2 on every request, made with this secret key (better given
-    /// in PUBNUB_SECRET_KEY, which other users cannot see in the process list).
+    /// Turn on Access Manager with this secret key (better given in PUBNUB_SECRET_KEY,
+    /// which other users cannot see in the process list): requests signed with it
+    /// (signature v2) may do anything, grant tokens (POST /v3/pam/{sub_key}/grant) and
+    /// revoke them; every other request needs a token as `auth` that allows it.
     #[arg(
         long,
         requires = "publish_key",
         env = "PUBNUB_SECRET_KEY",
-        hide_env_values = true
+        hide_env_values = true,
+        help_heading = "Keyset settings"
     )]
     secret_key: Option<String>,
+    /// "Disallow Get All User Metadata" and "Disallow Get All Channel Metadata": listing
+    /// all users or all channels answers 403 unless signed with the secret key.
+    #[arg(long, help_heading = "Keyset settings")]
+    disallow_get_all: bool,
+    /// App Context event types this keyset does not emit (its "User/Channel/Membership
+    /// Metadata Events" settings off): any of user, channel, membership.
+    #[arg(
+        long,
+        value_name = "TYPES",
+        value_delimiter = ',',
+        value_parser = parse_event_type,
+        help_heading = "Keyset settings"
+    )]
+    no_events: Vec<EventType>,
+    /// Test hook: seconds in a token's minute (default 60), so a ttl=1 token expires
+    /// in this many seconds.
+    #[arg(long, hide = true, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    token_minute_secs: u64,
     /// Let web pages from this origin read subscribe answers (CORS), e.g.
     /// http://localhost:3000. None may by default.
     #[arg(long, value_name = "ORIGIN")]
     allow_origin: Option<String>,
+}
+
+fn parse_event_type(name: &str) -> Result<EventType, String> {
+    EventType::from_name(name)
+        .ok_or_else(|| format!("{name:?} is not an event type (user, channel, membership)"))
 }
 
 /// The default database file.
@@ -93,11 +124,30 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         signing,
         log_requests: true,
     };
+    let mut notes = Vec::new();
+    if config.signing.is_some() {
+        notes.push("Access Manager on: requests not signed with the secret key need a token (`appctx token grant`)".to_string());
+    }
+    if args.disallow_get_all {
+        notes.push("Disallow Get All User/Channel Metadata on".to_string());
+    }
+    if !args.no_events.is_empty() {
+        let names: Vec<&str> = args.no_events.iter().map(|t| t.name()).collect();
+        notes.push(format!("no {} events", names.join(", ")));
+    }
     let limits = server::Limits {
         allow_origin: args.allow_origin,
         ..Default::default()
     };
-    let running = match server::start_with(config, EventConfig::default(), limits).await {
+    let settings = server::pam::KeysetSettings {
+        disallow_get_all: args.disallow_get_all,
+        token_minute_secs: args.token_minute_secs,
+    };
+    let events = EventConfig {
+        disabled: args.no_events,
+        ..Default::default()
+    };
+    let running = match server::start_keyset(config, events, limits, settings).await {
         Ok(r) => r,
         Err(e) => {
             // One plain line: this is an answer to the user, not a crash.
@@ -111,6 +161,9 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         db.display(),
         server::DEMO_KEYSET
     );
+    for note in notes {
+        eprintln!("appctx serve: {note}");
+    }
     tokio::signal::ctrl_c().await?;
     eprintln!("appctx serve: stopping");
     running.stop();

@@ -784,3 +784,32 @@ async fn a_dropped_long_poll_does_not_disturb_others() {
     assert_eq!(a.messages.len(), 1);
     assert_eq!(a.messages[0]["d"]["data"]["name"], json!("after"));
 }
+
+#[tokio::test]
+async fn event_types_turned_off_are_not_emitted() {
+    use appctx::server::events::EventType;
+    let server = TestServer::start_with_events(
+        |_| {},
+        EventConfig {
+            disabled: vec![EventType::Uuid, EventType::Membership],
+            ..Default::default()
+        },
+    )
+    .await;
+    let ev = Ev::new(&server, "sub-off");
+    let channels = "u1,ch-a";
+    let t0 = ev.handshake(channels).await;
+    ev.patch("/uuids/u1", json!({"name":"Ann"})).await;
+    ev.patch(
+        "/uuids/u1/channels",
+        json!({"set":[{"channel":{"id":"ch-a"}}]}),
+    )
+    .await;
+    ev.patch("/channels/ch-a", json!({"name":"A"})).await;
+    let a = ev.subscribe(channels, Some(&t0)).await;
+    // Only the channel's own event: user and membership events are off.
+    assert_eq!(
+        a.summary(),
+        vec![("ch-a".into(), "set".into(), "channel".into())]
+    );
+}

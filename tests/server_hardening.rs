@@ -721,3 +721,46 @@ async fn a_signed_server_does_not_wait_for_a_body_that_never_comes() {
     .expect("probe");
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
 }
+
+#[tokio::test]
+async fn serve_applies_its_keyset_settings_flags() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut child, origin) = spawn_serve(
+        &dir.path().join("settings.db"),
+        &["--disallow-get-all", "--no-events", "user,membership"],
+        &[],
+    );
+    let origin = origin.expect("serve starts");
+    let http = reqwest::Client::new();
+    let o = format!("{origin}/v2/objects/settings");
+    let (s, b) = send(http.get(format!("{o}/uuids"))).await;
+    assert_eq!(s, 403, "{b}");
+    assert_eq!(b["service"], "Access Manager");
+    let (s, _) = send(http.get(format!("{o}/channels"))).await;
+    assert_eq!(s, 403);
+    // Events: the handshake's timetoken, three writes, then only the channel event.
+    let sub = format!("{origin}/v2/subscribe/settings/u1,c1/0");
+    let (_, hs) = send(http.get(format!("{sub}?uuid=w"))).await;
+    let tt = hs["t"]["t"].as_str().expect("tt").to_string();
+    for (path, body) in [
+        ("/uuids/u1", json!({"name": "U"})),
+        (
+            "/uuids/u1/channels",
+            json!({"set": [{"channel": {"id": "c1"}}]}),
+        ),
+        ("/channels/c1", json!({"name": "C"})),
+    ] {
+        let (s, _) = send(http.patch(format!("{o}{path}")).json(&body)).await;
+        assert_eq!(s, 200, "{path}");
+    }
+    let (_, got) = send(http.get(format!("{sub}?uuid=w&tt={tt}"))).await;
+    let types: Vec<&str> = got["m"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["d"]["type"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(types, ["channel"], "{got}");
+    child.kill().expect("kill");
+    let _ = child.wait();
+}

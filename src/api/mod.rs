@@ -2,8 +2,11 @@
 //! and [`Client`] with one async method per operation (all 16), paging, retries and
 //! typed errors.
 
+pub mod access;
+pub mod cbor;
 pub mod client;
 pub mod error;
+mod grant;
 pub mod keyset;
 mod objects;
 pub mod options;
@@ -13,6 +16,7 @@ pub mod retry;
 pub mod rules;
 pub mod signature;
 pub mod subscribe;
+pub mod token;
 pub mod types;
 pub mod walk;
 

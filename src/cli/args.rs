@@ -188,6 +188,9 @@ pub enum MembershipsCommand {
     /// List a user's memberships (--include may add channel, channel.custom, channel.status, channel.type).
     List {
         /// The user id.
+        // Its own id: the global `--user-id` (the caller, sent as `uuid`) is `user_id`,
+        // and clap would let this positional overwrite it.
+        #[arg(id = "target_user_id", value_name = "USER_ID")]
         user_id: String,
         #[command(flatten)]
         list: ListArgs,
@@ -195,6 +198,9 @@ pub enum MembershipsCommand {
     /// Add or update memberships of a user.
     Set {
         /// The user id.
+        // Its own id: the global `--user-id` (the caller, sent as `uuid`) is `user_id`,
+        // and clap would let this positional overwrite it.
+        #[arg(id = "target_user_id", value_name = "USER_ID")]
         user_id: String,
         /// Channel to join (repeat for several).
         #[arg(long = "channel", value_name = "CHANNEL", required = true)]
@@ -207,6 +213,9 @@ pub enum MembershipsCommand {
     /// Remove memberships of a user.
     Remove {
         /// The user id.
+        // Its own id: the global `--user-id` (the caller, sent as `uuid`) is `user_id`,
+        // and clap would let this positional overwrite it.
+        #[arg(id = "target_user_id", value_name = "USER_ID")]
         user_id: String,
         /// Channel to leave (repeat for several).
         #[arg(long = "channel", value_name = "CHANNEL", required = true)]

@@ -13,6 +13,7 @@ pub(crate) mod output;
 mod progress;
 pub mod record;
 mod relations;
+mod token;
 mod validate;
 
 use std::path::PathBuf;
@@ -114,6 +115,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Print the resolved settings and where each came from (secrets masked).
     Config,
+    /// Access Manager tokens: parse (what one allows), grant, revoke.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
 }
 
 /// A failed command, and the exit code it maps to.
@@ -169,15 +173,98 @@ pub async fn run(global: &GlobalArgs, command: Command) -> ExitCode {
 }
 
 async fn dispatch(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
+    // Reading a token needs no keyset.
+    if let Command::Token(token::TokenCommand::Parse(a)) = &command {
+        return token::parse(a);
+    }
     let settings = Settings::resolve(&global.flags())?;
     let ctx = Ctx { settings };
+    let lists_all = matches!(
+        &command,
+        Command::Users(UsersCommand::List(_))
+            | Command::Channels(ChannelsCommand::List(_))
+            | Command::Export(_)
+    );
+    let result = run_command(&ctx, command).await;
+    match result {
+        Err(e) if lists_all => Err(explain_list_refusal(e)),
+        Err(e) => Err(explain_token_refusal(&ctx.settings, e)),
+        ok => ok,
+    }
+}
+
+/// A 403 while using a token, explained from the token itself when it can be: the
+/// permission it lacks for the operation (spec §16.4), or its expiry.
+fn explain_token_refusal(settings: &Settings, e: CliError) -> CliError {
+    let CliError::Api(api::Error::Api {
+        status: 403,
+        request,
+        ..
+    }) = &e
+    else {
+        return e;
+    };
+    let Some(auth) = &settings.auth_key else {
+        return e;
+    };
+    let Ok(token) = api::token::Token::parse(auth.value.expose()) else {
+        return e;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let hint = if now >= token.expires_at(60) {
+        Some("this token has expired (`appctx token parse` shows when)".to_string())
+    } else {
+        let (method, path) = request.split_once(' ').unwrap_or(("", request));
+        api::access::Operation::of_request(method, path, b"")
+            .and_then(|op| token.allows(&op, Some(&settings.user_id.value)).err())
+            .map(|d| d.to_string())
+    };
+    let Some(hint) = hint else {
+        return e;
+    };
+    eprintln!("appctx: {}", crate::text::escape_lines(&e.to_string()));
+    eprintln!("appctx: {}", crate::text::escape_lines(&hint));
+    CliError::Failed("refused by Access Manager".to_string())
+}
+
+/// A 403 to listing all users or channels, explained: most often the keyset's
+/// "Disallow Get All … Metadata" setting (spec §16.4), which hides the full lists but
+/// not the objects.
+fn explain_list_refusal(e: CliError) -> CliError {
+    let CliError::Api(api::Error::Api {
+        status: 403,
+        request,
+        ..
+    }) = &e
+    else {
+        return e;
+    };
+    let (what, kind, one) = if request.ends_with("/uuids") {
+        ("users", "User", "users get ID")
+    } else if request.ends_with("/channels") {
+        ("channels", "Channel", "channels get ID")
+    } else {
+        return e;
+    };
+    eprintln!("appctx: {}", crate::text::escape_lines(&e.to_string()));
+    eprintln!(
+        "appctx: this keyset does not let you list all {what}: it has \"Disallow Get All {kind} Metadata\" on (Admin Portal: the keyset's App Context settings), or Access Manager refuses this client. Sign with the secret key to list them, or open them by id (`appctx {one}`); memberships and members stay reachable from there."
+    );
+    CliError::Failed(format!("listing all {what} was refused"))
+}
+
+async fn run_command(ctx: &Ctx, command: Command) -> Result<(), CliError> {
     match command {
-        Command::Users(c) => objects::users(&ctx, c).await,
-        Command::Channels(c) => objects::channels(&ctx, c).await,
-        Command::Memberships(c) => relations::memberships(&ctx, c).await,
-        Command::Members(c) => relations::members(&ctx, c).await,
-        Command::Export(a) => export::run(&ctx, a).await,
-        Command::Import(a) => import::run(&ctx, a).await,
+        Command::Users(c) => objects::users(ctx, c).await,
+        Command::Channels(c) => objects::channels(ctx, c).await,
+        Command::Memberships(c) => relations::memberships(ctx, c).await,
+        Command::Members(c) => relations::members(ctx, c).await,
+        Command::Export(a) => export::run(ctx, a).await,
+        Command::Import(a) => import::run(ctx, a).await,
+        Command::Token(c) => token::run(ctx, c).await,
         Command::Config => {
             let report = ctx.settings.report();
             output::write_stdout(crate::text::escape_lines(&report).as_bytes())?;

@@ -61,6 +61,9 @@ pub struct EventConfig {
     /// Most bytes of events kept over all keysets together; past it the oldest events
     /// of whichever keyset holds them go first.
     pub max_total_bytes: usize,
+    /// Event types not emitted at all: the keyset's "User/Channel/Membership Metadata
+    /// Events" settings turned off (`serve --no-events`).
+    pub disabled: Vec<EventType>,
 }
 
 impl Default for EventConfig {
@@ -72,6 +75,7 @@ impl Default for EventConfig {
             max_routes: 200_000,
             max_bytes: 64 << 20,
             max_total_bytes: 256 << 20,
+            disabled: Vec::new(),
         }
     }
 }
@@ -85,6 +89,24 @@ pub enum EventType {
 }
 
 impl EventType {
+    /// The type named `user` (or `uuid`), `channel` or `membership`.
+    pub fn from_name(name: &str) -> Option<EventType> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "user" | "uuid" => Some(EventType::Uuid),
+            "channel" => Some(EventType::Channel),
+            "membership" => Some(EventType::Membership),
+            _ => None,
+        }
+    }
+
+    /// Its name on the command line: `user`, `channel`, `membership`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventType::Uuid => "user",
+            other => other.as_str(),
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             EventType::Uuid => "uuid",
@@ -109,6 +131,8 @@ pub struct Change {
     pub payload: String,
     /// The channels the event goes to.
     pub routes: Vec<String>,
+    /// Its `type`.
+    pub kind: EventType,
 }
 
 impl Change {
@@ -123,6 +147,7 @@ impl Change {
         Change {
             payload: d.to_string(),
             routes,
+            kind,
         }
     }
 
@@ -544,7 +569,8 @@ impl EventHub {
     }
 
     /// Buffers `changes` (in order) for keyset `sub` and wakes its subscribers.
-    pub fn publish(&self, sub: &str, changes: Vec<Change>) {
+    pub fn publish(&self, sub: &str, mut changes: Vec<Change>) {
+        changes.retain(|c| !self.config.disabled.contains(&c.kind));
         if changes.is_empty() {
             return;
         }
@@ -839,6 +865,7 @@ mod tests {
         Change {
             payload: format!(r#"{{"id":"{id}","blob":"{}"}}"#, "x".repeat(kb * 1000)),
             routes: vec![id.to_string()],
+            kind: EventType::Uuid,
         }
     }
 

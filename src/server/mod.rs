@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod guard;
 pub mod model;
+pub mod pam;
 pub mod params;
 pub mod render;
 pub mod routes;
@@ -47,8 +48,8 @@ pub struct ServerConfig {
     pub empty: bool,
     /// Deleting an object deletes its relations; relations need both ends to exist.
     pub referential_integrity: bool,
-    /// With a secret key, requests must be signed (signature v2) with it and this
-    /// publish key.
+    /// With a secret key, Access Manager is on: requests signed (signature v2) with it
+    /// and this publish key may do anything; others need a token it granted ([`pam`]).
     pub signing: Option<signing::Keys>,
     /// Print one line per request on stderr.
     pub log_requests: bool,
@@ -155,6 +156,17 @@ pub async fn start_with(
     events: EventConfig,
     limits: Limits,
 ) -> Result<RunningServer, StartError> {
+    start_keyset(config, events, limits, pam::KeysetSettings::default()).await
+}
+
+/// [`start_with`], with the keyset settings of `settings` ("Disallow Get All", token
+/// time). With `config.signing`, Access Manager is on (see [`pam`]).
+pub async fn start_keyset(
+    config: ServerConfig,
+    events: EventConfig,
+    limits: Limits,
+    settings: pam::KeysetSettings,
+) -> Result<RunningServer, StartError> {
     if let Some(dir) = config.db.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
@@ -188,13 +200,17 @@ pub async fn start_with(
         allow_origin,
         _db_lock: db_lock,
     });
-    let mut app =
-        routes::router(state).layer(axum::extract::DefaultBodyLimit::max(guard::MAX_BODY_BYTES));
-    if let Some(keys) = config.signing.clone() {
-        app = app.layer(middleware::from_fn_with_state(
-            Arc::new(keys),
-            signing::verify,
-        ));
+    let gate = pam::Gate::open(config.signing.clone(), settings, &config.db)
+        .map(Arc::new)
+        .map_err(|source| StartError::Database {
+            path: config.db.clone(),
+            source,
+        })?;
+    let mut app = routes::router(state)
+        .merge(pam::router(gate.clone()))
+        .layer(axum::extract::DefaultBodyLimit::max(guard::MAX_BODY_BYTES));
+    if gate.is_active() {
+        app = app.layer(middleware::from_fn_with_state(gate, pam::check));
     }
     app = app
         .layer(middleware::from_fn_with_state(

@@ -34,11 +34,11 @@ impl std::fmt::Debug for Keys {
     }
 }
 
-fn forbidden(location: &str, message: impl Into<String>) -> Response {
+fn forbidden(location: &str, message: impl Into<String>) -> Box<Response> {
     let mut e = ApiError::query(location, message);
     e.status = StatusCode::FORBIDDEN;
     e.message = "Request signature is missing or invalid.".to_string();
-    e.into_response()
+    Box::new(e.into_response())
 }
 
 /// The middleware.
@@ -60,27 +60,42 @@ pub async fn verify(State(keys): State<Arc<Keys>>, req: Request, next: Next) -> 
         Ok(q) => q,
         Err(e) => return e.into_response(),
     };
+    if let Err(res) = check(&keys, &parts, &query, &bytes) {
+        return *res;
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// Checks the signature of a request whose body has been read: `Err` is the 403 to
+/// answer with (boxed: a `Response` is large).
+pub fn check(
+    keys: &Keys,
+    parts: &axum::http::request::Parts,
+    query: &Query,
+    bytes: &[u8],
+) -> Result<(), Box<Response>> {
     let Some(signature) = query.get("signature") else {
-        return forbidden(
+        return Err(forbidden(
             "signature",
             "This keyset requires signed requests: add timestamp and signature (v2).",
-        );
+        ));
     };
     let Some(ts) = query.get("timestamp").and_then(|t| t.parse::<i64>().ok()) else {
-        return forbidden(
+        return Err(forbidden(
             "timestamp",
             "A signed request needs a timestamp (Unix seconds).",
-        );
+        ));
     };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default();
     if now.abs_diff(ts) > MAX_SKEW_SECS.unsigned_abs() {
-        return forbidden(
+        return Err(forbidden(
             "timestamp",
             format!("timestamp {ts} is more than {MAX_SKEW_SECS} s away from the server's clock ({now})."),
-        );
+        ));
     }
     let canonical = canonical_query(query.0.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     // The path as sent, and as some SDKs sign it: before percent-encoding the ids
@@ -96,16 +111,18 @@ pub async fn verify(State(keys): State<Arc<Keys>>, req: Request, next: Next) -> 
             parts.method.as_str(),
             path,
             &canonical,
-            &bytes,
+            bytes,
         )
     };
     let ok = constant_time_eq(sign(raw).as_bytes(), signature.as_bytes())
         || (decoded != raw && constant_time_eq(sign(&decoded).as_bytes(), signature.as_bytes()));
     if !ok {
-        return forbidden("signature", "Signature does not match the request.");
+        return Err(forbidden(
+            "signature",
+            "Signature does not match the request.",
+        ));
     }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    Ok(())
 }
 
 /// `path` with each segment percent-decoded, unless one decodes to something holding
