@@ -194,7 +194,14 @@ keys Space                                # mark general for removal
 keys a
 wait_for "Space choose"
 keys /
-typed "id == 'random' || id == 'product.roadmap'"
+typed "ROADMAP"                           # plain text: ids, names, descriptions, any case
+keys Enter
+wait_for "product.roadmap"
+screen | grep -q "\] random" && fail "the picker's plain search kept a channel that does not match"
+ok "the picker searches plain text"
+keys /
+keys C-u
+typed "=id == 'random' || id == 'product.roadmap'"   # = : the filter language
 keys Enter
 wait_for "2 of 2 channels loaded"
 keys Space Space Enter

@@ -284,7 +284,7 @@ pub fn draw_relations_editor(frame: &mut Frame, e: &RelationEditor, area: Rect) 
             let hint = if p.typing {
                 "type to search ids and names, or =EXPR for an App Context filter · Enter applies · Esc back to the list"
             } else {
-                "f edit filter · Space choose · Enter add the chosen · j/k move (more load as you scroll) · Esc back"
+                "/ search · Space choose and move down · Enter add the chosen · j/k move (more load as you scroll) · Esc back"
             };
             frame.render_widget(
                 Paragraph::new(Line::styled(hint, dim())).wrap(Wrap { trim: true }),
