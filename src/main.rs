@@ -212,6 +212,9 @@ async fn tui(global: &appctx::cli::GlobalArgs, no_mouse: bool) -> Result<ExitCod
         },
         read_only: settings.read_only.value,
         read_only_reason: settings.read_only.source.to_string(),
+        access: settings.auth_key.as_ref().and_then(|a| {
+            appctx::tui::access::Access::from_auth(a.value.expose(), &settings.user_id.value)
+        }),
     };
     let mouse = !no_mouse && settings.mouse.value;
     appctx::tui::terminal::run(connection.client, keymap, session, mouse, (tx, rx)).await?;

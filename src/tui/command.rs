@@ -27,6 +27,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "write the focused list (or its marked rows) to a file: :export FILE (.csv or JSON lines)",
     ),
     ("live", "live updates: :live on | :live off"),
+    (
+        "token",
+        "what the Access Manager token in use allows, and until when",
+    ),
     ("q", "quit"),
 ];
 
@@ -43,6 +47,8 @@ pub enum Cmd {
     Live(bool),
     /// Write the focused list, or its marked rows, to this file.
     Export(String),
+    /// Show the token in use.
+    Token,
     /// The current tab's columns (None: the defaults).
     Columns(Option<String>),
     Quit,
@@ -74,6 +80,7 @@ pub fn parse(line: &str) -> Result<Cmd, String> {
             "off" => Ok(Cmd::Live(false)),
             _ => Err(":live takes on or off".into()),
         },
+        "token" => Ok(Cmd::Token),
         "columns" | "cols" => Ok(Cmd::Columns((!rest.is_empty()).then(|| rest.to_string()))),
         "export" | "w" => need("a file name, e.g. users.jsonl or users.csv").map(Cmd::Export),
         "q" | "quit" => Ok(Cmd::Quit),

@@ -71,6 +71,7 @@ mod tests {
             backend: Backend::Local,
             read_only: false,
             read_only_reason: String::new(),
+            access: None,
         };
         App::new(Keymap::default_map(), session, (80, 24)).0
     }

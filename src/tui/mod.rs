@@ -2,6 +2,7 @@
 //! [`action::Action`]s to [`app::App::update`], hands its [`action::Command`]s to the
 //! [`worker`], and draws only when something changed.
 
+pub mod access;
 pub mod action;
 pub mod app;
 pub mod columns;

@@ -76,7 +76,7 @@ start_tui() {
   tmux new-session -d -s "$session" -x "${E2E_COLS:-120}" -y "${E2E_ROWS:-40}" \
     "env XDG_CONFIG_HOME='$XDG_CONFIG_HOME' XDG_DATA_HOME='$XDG_DATA_HOME' HOME='$HOME' ${envs[*]:-} '$bin' --origin '$origin' --subscribe-key '$keyset' --user-id e2e-tester ${args[*]:-}; echo \"EXITED:\$?\"; sleep 600"
   tmux set -sg escape-time 0
-  wait_for "live"
+  wait_for "${E2E_READY:-live}"
 }
 tui_pid() { pgrep -f -n "^$bin --origin $origin" || true; }
 

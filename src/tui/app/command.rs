@@ -99,6 +99,16 @@ impl App {
             }
             Cmd::Export(path) => self.start_export(path, cmds)?,
             Cmd::Columns(list) => self.set_columns(list, cmds)?,
+            Cmd::Token => {
+                let a = self.session.access.as_ref().ok_or(
+                    "no Access Manager token in use (--auth-key or PUBNUB_AUTH_KEY with a token)",
+                )?;
+                let text = a.describe(crate::tui::access::now());
+                self.overlay = Overlay::Describe(Box::new(crate::tui::describe::Describe::new(
+                    "Access Manager token".into(),
+                    text,
+                )));
+            }
             Cmd::Quit => {
                 self.should_quit = true;
                 cmds.push(Command::Quit);

@@ -236,8 +236,11 @@ impl App {
                 out
             }
         };
-        if let Some(Err(f)) = outcome {
-            self.toast_error(format!("Loading failed: {}", f.message));
+        match outcome {
+            // A refusal is explained in the list's own pane (why, and what still works).
+            Some(Err(f)) if f.status == Some(403) => {}
+            Some(Err(f)) => self.toast_error(format!("Loading failed: {}", f.message)),
+            _ => {}
         }
     }
 

@@ -64,6 +64,8 @@ pub struct Session {
     pub read_only: bool,
     /// Why the session is read-only (`--read-only`, or the profile's setting).
     pub read_only_reason: String,
+    /// The Access Manager token in use, if the auth key is one.
+    pub access: Option<crate::tui::access::Access>,
 }
 
 /// The relations shown under a detail.

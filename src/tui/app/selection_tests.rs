@@ -23,6 +23,7 @@ fn session() -> Session {
         backend: Backend::Local,
         read_only: false,
         read_only_reason: String::new(),
+        access: None,
     }
 }
 

@@ -17,6 +17,7 @@ pub(super) fn session() -> Session {
         backend: Backend::Local,
         read_only: false,
         read_only_reason: String::new(),
+        access: None,
     }
 }
 
@@ -306,6 +307,7 @@ fn the_same_error_five_times_is_one_message_with_a_count() {
         Session {
             read_only: true,
             read_only_reason: "--read-only".into(),
+            access: None,
             ..session()
         },
         (120, 40),

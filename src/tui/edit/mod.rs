@@ -32,6 +32,24 @@ impl App {
         true
     }
 
+    /// Refuses a write the session's token cannot perform, naming the permission it
+    /// lacks, before anything is sent. True when refused.
+    pub(crate) fn refuse_token(&mut self, op: crate::api::access::Operation) -> bool {
+        let Some(access) = &self.session.access else {
+            return false;
+        };
+        let Some(why) = access.refusal(&op, crate::tui::access::now()) else {
+            return false;
+        };
+        self.notify(
+            format!(
+                "Access Manager would refuse it: {why}. Nothing was sent (:token shows the token)."
+            ),
+            true,
+        );
+        true
+    }
+
     pub(crate) fn refuse_busy(&mut self) -> bool {
         if self.pending_write.is_some() || self.bulk.is_some() {
             self.notify(

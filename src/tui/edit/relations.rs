@@ -16,6 +16,20 @@ impl App {
             return;
         }
         let Some(d) = &self.detail else { return };
+        let op = match &d.relations {
+            Relations::Memberships(_) => crate::api::access::Operation::ManageMemberships {
+                user: d.id.clone(),
+                channels: Vec::new(),
+            },
+            Relations::Members(_) => crate::api::access::Operation::ManageMembers {
+                channel: d.id.clone(),
+                users: Vec::new(),
+            },
+        };
+        if self.refuse_token(op) {
+            return;
+        }
+        let Some(d) = &self.detail else { return };
         let editor = match &d.relations {
             Relations::Memberships(l) => RelationEditor::memberships(&d.id, &l.rows),
             Relations::Members(l) => RelationEditor::members(&d.id, &l.rows),

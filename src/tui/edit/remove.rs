@@ -35,6 +35,17 @@ impl App {
                 if ids.is_empty() {
                     return;
                 }
+                for id in &ids {
+                    let op = match kind {
+                        EntityKind::User => crate::api::access::Operation::RemoveUser(id.clone()),
+                        EntityKind::Channel => {
+                            crate::api::access::Operation::RemoveChannel(id.clone())
+                        }
+                    };
+                    if self.refuse_token(op) {
+                        return;
+                    }
+                }
                 let known = self.detail.as_ref().and_then(|d| {
                     if ids.len() == 1 && d.id == ids[0] {
                         match &d.relations {

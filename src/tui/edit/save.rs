@@ -10,6 +10,7 @@ use crate::tui::keymap::Intent;
 
 use super::merge::{Choice, Outcome};
 use super::model::*;
+use crate::api::access::Operation;
 impl App {
     /// `e`: edit the selected (list) or open (detail) user or channel.
     pub(crate) fn start_edit(&mut self) {
@@ -23,6 +24,14 @@ impl App {
             },
             Focus::Detail => self.detail.as_ref().and_then(|d| d.entity.clone()),
         };
+        let op = match &entity {
+            Some(Entity::User(u)) => Operation::SetUser(u.user_id.clone()),
+            Some(Entity::Channel(c)) => Operation::SetChannel(c.channel_id.clone()),
+            None => return,
+        };
+        if self.refuse_token(op) {
+            return;
+        }
         let editor = match &entity {
             Some(Entity::User(u)) => Editor::edit_user(u),
             Some(Entity::Channel(c)) => Editor::edit_channel(c),

@@ -160,14 +160,26 @@ pub fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
     let w = inner.width as usize;
     let (lines, custom): (Vec<Line>, &Maybe<Custom>) = match &d.entity {
         None => {
-            let msg = match &d.error {
-                Some(e) => Line::styled(
+            let mut msg = match &d.error {
+                Some(e) => vec![Line::styled(
                     format!("Could not load: {} (r retries)", e.message),
                     error_style(),
-                ),
-                None => Line::styled("Loading…", dim()),
+                )],
+                None => vec![Line::styled("Loading…", dim())],
             };
-            frame.render_widget(Paragraph::new(msg), inner);
+            if d.error.as_ref().is_some_and(|e| e.status == Some(403)) {
+                if let Some(why) = crate::tui::access::explain_record_refusal(
+                    app.session.access.as_ref(),
+                    d.kind,
+                    &d.id,
+                ) {
+                    msg.push(Line::raw(why));
+                }
+            }
+            frame.render_widget(
+                Paragraph::new(msg).wrap(ratatui::widgets::Wrap { trim: true }),
+                inner,
+            );
             return;
         }
         Some(Entity::User(u)) => (

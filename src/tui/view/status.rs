@@ -69,6 +69,15 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         crate::tui::live::LiveState::Off => ("○ off", dim()),
     };
     spans.push(Span::styled(format!("{live} "), live_style));
+    if let Some(a) = &app.session.access {
+        let (text, warn) = a.status(crate::tui::access::now());
+        let style = if warn {
+            Style::default().fg(Color::Black).bg(Color::Yellow)
+        } else {
+            dim()
+        };
+        spans.push(Span::styled(format!("{text} "), style));
+    }
     if app.session.read_only {
         spans.push(Span::styled(
             " READ-ONLY ",

@@ -196,11 +196,22 @@ fn draw_table<T: RowData>(
         .title(title);
     let inner = block.inner(area);
     if let Some(err) = &list.error {
-        let text = vec![
+        let mut text = vec![
             Line::styled(format!("Could not load: {}", err.message), error_style()),
             Line::raw(""),
-            Line::styled("Press r to retry, L for the request log.", dim()),
         ];
+        if err.status == Some(403) {
+            for l in
+                crate::tui::access::explain_list_refusal(app.session.access.as_ref(), &list.source)
+            {
+                text.push(Line::raw(l));
+            }
+            text.push(Line::raw(""));
+        }
+        text.push(Line::styled(
+            "Press r to retry, L for the request log.",
+            dim(),
+        ));
         frame.render_widget(
             Paragraph::new(text).wrap(Wrap { trim: true }).block(block),
             area,
