@@ -28,6 +28,7 @@ fn session(read_only: bool) -> Session {
         } else {
             String::new()
         },
+        access: None,
     }
 }
 
