@@ -64,6 +64,12 @@ struct ServeArgs {
     /// http://localhost:3000. None may by default.
     #[arg(long, value_name = "ORIGIN")]
     allow_origin: Option<String>,
+    /// Do not log requests (by default one line per request goes to stderr).
+    #[arg(long, conflicts_with = "log")]
+    quiet: bool,
+    /// Append the request log to this file instead of stderr.
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
 }
 
 /// The default database file.
@@ -91,13 +97,24 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         empty: args.empty,
         referential_integrity: args.referential_integrity,
         signing,
-        log_requests: true,
+        log_requests: !args.quiet,
+    };
+    let log = match (&args.log, args.quiet) {
+        (_, true) => None,
+        (Some(path), false) => match server::request_log::RequestLog::file(path) {
+            Ok(log) => Some(log),
+            Err(e) => {
+                eprintln!("appctx serve: cannot open the log {}: {e}", path.display());
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+        (None, false) => Some(server::request_log::RequestLog::stderr()),
     };
     let limits = server::Limits {
         allow_origin: args.allow_origin,
         ..Default::default()
     };
-    let running = match server::start_with(config, EventConfig::default(), limits).await {
+    let running = match server::start_with_log(config, EventConfig::default(), limits, log).await {
         Ok(r) => r,
         Err(e) => {
             // One plain line: this is an answer to the user, not a crash.
