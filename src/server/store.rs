@@ -358,6 +358,23 @@ impl Store {
         self.read(|c| Ok(get_object(c, sub, kind, id)?))
     }
 
+    /// [`Store::get_object`] on the caller's thread when a reader connection is free
+    /// right now (`None` when all are busy): a read by primary key takes microseconds,
+    /// less than handing it to the blocking pool and back.
+    pub fn try_get_object(
+        &self,
+        sub: &str,
+        kind: Kind,
+        id: &str,
+    ) -> Option<Result<Option<ObjectRow>, ApiError>> {
+        let n = self.readers.len();
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        (0..n).find_map(|i| {
+            let conn = self.readers[(start + i) % n].try_lock().ok()?;
+            Some(get_object(&conn, sub, kind, id).map_err(ApiError::from))
+        })
+    }
+
     /// Upserts a user or channel (PATCH merge). With `if_match`, the stored eTag must
     /// equal it or nothing is written. Identical data is a no-op.
     pub fn set_object(
