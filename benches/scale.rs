@@ -5,6 +5,7 @@
 //! (`appctx::server::start`, no request log) answers HTTP on loopback:
 //! - a full walk, `limit=100` pages following `next` to the end (what `export`,
 //!   `list --all` and the TUI do): linear when its cost per row stays flat;
+//! - `appctx export` (the shipped binary, the whole keyset to a file, start to exit);
 //! - one page starting at 0.9·N from a cursor the server never issued (pays the offset);
 //! - `count=true` alone, the README list query (`name LIKE 'a*'`, `sort=name`,
 //!   `count=true`) and `custom.tier == 'gold'` with `count=true`: p50 when nothing
@@ -36,17 +37,18 @@ fn main() {
     if std::env::var_os("APPCTX_BENCH_1M").is_some() {
         sizes.push(1_000_000);
     }
-    println!("| users | load s | full walk s | µs/row | deep page 0.9·N ms | count p50 ms (changed) | README query p50 ms (changed) | tier=='gold'+count p50 ms (changed) |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("| users | load s | full walk s | µs/row | export s | deep page 0.9·N ms | count p50 ms (changed) | README query p50 ms (changed) | tier=='gold'+count p50 ms (changed) |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     let mut results = Vec::new();
     for n in sizes {
         match runtime.block_on(measure(n)) {
             Ok(r) => {
                 println!(
-                    "| {n} | {:.1} | {:.2} | {:.1} | {:.1} | {:.2} ({:.1}) | {:.2} ({:.1}) | {:.2} ({:.1}) |",
+                    "| {n} | {:.1} | {:.2} | {:.1} | {:.2} | {:.1} | {:.2} ({:.1}) | {:.2} ({:.1}) | {:.2} ({:.1}) |",
                     r.load_s,
                     r.walk_s,
                     r.walk_s * 1e6 / n as f64,
+                    r.export_s,
                     r.deep_ms,
                     r.count.0,
                     r.count.1,
@@ -101,6 +103,7 @@ fn verdict(ok: bool) -> &'static str {
 struct Measured {
     load_s: f64,
     walk_s: f64,
+    export_s: f64,
     deep_ms: f64,
     /// (p50 unchanged, p50 after a write), ms.
     count: (f64, f64),
@@ -210,6 +213,43 @@ async fn measure(n: usize) -> Result<Measured, String> {
         return Err(format!("the walk saw {seen} of {n} users"));
     }
 
+    // The CLI's export, as a user runs it.
+    let config = dir.path().join("empty.toml");
+    std::fs::write(&config, "").map_err(|e| e.to_string())?;
+    let out = dir.path().join("export.jsonl");
+    let exporting = Instant::now();
+    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_appctx"))
+        .args(["--config", &config.display().to_string()])
+        .args([
+            "--origin",
+            &origin,
+            "--subscribe-key",
+            SUB,
+            "export",
+            "--out",
+        ])
+        .arg(&out)
+        .env_remove("PUBNUB_SUBSCRIBE_KEY")
+        .output()
+        .await
+        .map_err(|e| format!("cannot run appctx: {e}"))?;
+    let export_s = exporting.elapsed().as_secs_f64();
+    if !o.status.success() {
+        return Err(format!(
+            "appctx export failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        ));
+    }
+    let exported = std::fs::read_to_string(&out)
+        .map_err(|e| e.to_string())?
+        .lines()
+        .filter(|l| l.starts_with("{\"kind\":\"user\""))
+        .count();
+    if exported != n {
+        return Err(format!("export wrote {exported} user lines for {n} users"));
+    }
+    let _ = std::fs::remove_file(&out);
+
     // A page from a cursor the server did not issue: 0.9·N + 1, so no remembered key.
     let deep =
         base64::engine::general_purpose::STANDARD_NO_PAD.encode((n * 9 / 10 + 1).to_string());
@@ -239,6 +279,7 @@ async fn measure(n: usize) -> Result<Measured, String> {
     Ok(Measured {
         load_s,
         walk_s,
+        export_s,
         deep_ms,
         count,
         readme,

@@ -40,7 +40,9 @@ pub struct ListKey {
     pub filter: String,
 }
 
-/// A bounded map that forgets its oldest insertions first.
+/// A bounded map that forgets first what was least recently inserted or updated
+/// through [`Bounded::get_or_insert_with`] (the cursors of a walk in progress stay
+/// while the walk reads other lists in between, as `export` reads memberships).
 struct Bounded<K, V> {
     map: HashMap<K, V>,
     order: VecDeque<K>,
@@ -58,8 +60,15 @@ impl<K: Clone + Eq + std::hash::Hash, V> Bounded<K, V> {
         self.map.get(k)
     }
 
+    /// The entry of `k`, made with `make` when missing, and now the last to be forgotten.
     fn get_or_insert_with(&mut self, k: &K, make: impl FnOnce() -> V) -> &mut V {
-        if !self.map.contains_key(k) {
+        if self.map.contains_key(k) {
+            if let Some(at) = self.order.iter().position(|o| o == k) {
+                if let Some(key) = self.order.remove(at) {
+                    self.order.push_back(key);
+                }
+            }
+        } else {
             self.order.push_back(k.clone());
             // The new key is last in line, so it stays.
             while self.order.len() > MAX_ENTRIES {
@@ -340,9 +349,14 @@ mod tests {
         assert_eq!(cache.cursor(&key(0), 11, 0), Some((vec![], 0)));
         for list in 1..=MAX_ENTRIES {
             cache.remember_cursors(&key(list), 0, [(1, vec![])]);
+            if list == MAX_ENTRIES / 2 {
+                // A walk in progress: touched again, so it is not the oldest any more.
+                cache.remember_cursors(&key(0), 0, [(500, vec![])]);
+            }
         }
-        assert_eq!(cache.cursor(&key(0), 11, 0), None);
-        assert!(cache.cursor(&key(1), 1, 0).is_some());
+        assert_eq!(cache.cursor(&key(0), 500, 0), Some((vec![], 0)));
+        assert!(cache.cursor(&key(1), 1, 0).is_none());
+        assert!(cache.cursor(&key(2), 1, 0).is_some());
         assert!(cache.cursor(&key(MAX_ENTRIES), 1, 0).is_some());
     }
 }

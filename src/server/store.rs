@@ -585,11 +585,16 @@ impl Store {
         };
         if self.pages.generation(&list.sub) == before {
             let n = rows.len();
+            // A short page ends the list: nobody walks on from it, so it takes no room
+            // from walks that do (export reads a membership list per user).
+            let full = n as u64 == p.limit;
             let keys = rows.iter().enumerate().filter_map(|(i, (_, key))| {
                 let end = i + 1;
                 (end % KEY_EVERY == 0 || end == n).then(|| (p.offset + end as u64, key.clone()))
             });
-            self.pages.remember_cursors(list, before, keys);
+            if full {
+                self.pages.remember_cursors(list, before, keys);
+            }
             if let (true, Some(n)) = (fresh, total) {
                 self.pages.remember_count(&counted, before, n);
             }
