@@ -3,16 +3,19 @@
 //!
 //! 1. Ceiling: a handler that returns a fixed JSON body (the very bytes the real server
 //!    answers for `get uuid metadata`), served by the same stack (`axum::serve` on a
-//!    tokio `TcpListener` bound to 127.0.0.1:0, same runtime). Requests/s with
-//!    keep-alive, [`CONNS`] connections each doing sequential GETs.
-//! 2. `get uuid metadata` on the real server, same load, same client. Target: at least
-//!    50% of the ceiling.
+//!    tokio `TcpListener` bound to 127.0.0.1:0, a multi-thread runtime) in a process of
+//!    its own (this bench binary re-executed as `server __ceiling BODY_FILE`).
+//!    Requests/s with keep-alive, [`CONNS`] connections each doing sequential GETs.
+//! 2. `get uuid metadata` on the shipped binary, `appctx serve` as users run it, with
+//!    its default request log (one line per request on stderr, read by this process
+//!    as a terminal would), same load, same client. Target: at least 50% of the
+//!    ceiling.
 //! 3. 100,000 users bulk-loaded into a keyset; sequential latency of a filtered, sorted,
 //!    counted list (`name LIKE 'a*'`). Target: p50 <= 10 ms. The unfiltered list and a
 //!    `*ann*` filter (no index can help) are measured for information.
 //!
-//! Where the load comes from. The servers run in this process, on a multi-thread tokio
-//! runtime with the default worker count, like `appctx serve` (`#[tokio::main]`). The
+//! Where the load comes from. Each server is a process of its own, with a multi-thread
+//! tokio runtime and the default worker count (`#[tokio::main]`). The
 //! load generator is this same bench binary re-executed as a child process
 //! (`server __loadgen ...`), with its own single-thread runtime and a minimal
 //! HTTP/1.1 keep-alive client written on raw `TcpStream`s. Why:
@@ -51,7 +54,6 @@ use tokio::net::TcpStream;
 use appctx::api::types::Custom;
 use appctx::server::model::{now_micros, Kind, ObjectRow};
 use appctx::server::store::Store;
-use appctx::server::{start, ServerConfig};
 
 /// Keyset the benchmark data lives in.
 const SUB: &str = "bench";
@@ -83,6 +85,10 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("__loadgen") {
         loadgen_main(&args[2..]);
+        return;
+    }
+    if args.get(1).map(String::as_str) == Some("__ceiling") {
+        ceiling_main(&args[2..]);
         return;
     }
     // `cargo bench` passes `--bench` (and maybe a filter); there is only one benchmark.
@@ -119,15 +125,7 @@ async fn run() -> Result<(), BoxError> {
         unnamed * 100.0
     );
 
-    let server = start(ServerConfig {
-        listen: "127.0.0.1:0".parse()?,
-        db: db.clone(),
-        empty: true,
-        referential_integrity: false,
-        signing: None,
-        log_requests: false,
-    })
-    .await?;
+    let server = spawn_appctx_serve(&db).await?;
 
     // The ceiling answers the exact bytes the real server answers.
     let (status, body) = fetch_once(server.addr, GET_PATH).await?;
@@ -139,15 +137,17 @@ async fn run() -> Result<(), BoxError> {
         "get uuid metadata body: {} bytes: {body}",
         static_body.len()
     );
-    let ceiling_addr = start_ceiling(static_body.clone()).await?;
+    let body_file = dir.path().join("body.json");
+    std::fs::write(&body_file, &static_body)?;
+    let ceiling = spawn_ceiling(&body_file).await?;
 
     // 1 + 2: throughput. Ceiling and real alternate in short rounds and the ratio is
     // the median of the per-round ratios, so a neighbour's load (this machine may be
     // shared) or drift hits both sides of each ratio alike.
     let mut rounds: Vec<(Throughput, Throughput)> = Vec::new();
     for round in 1..=TP_ROUNDS {
-        let c = throughput_round(round, "ceiling", ceiling_addr, deadline).await;
-        let r = throughput_round(round, "get uuid metadata", server.addr, deadline).await;
+        let c = throughput_round(round, "ceiling", &ceiling, deadline).await;
+        let r = throughput_round(round, "get uuid metadata", &server, deadline).await;
         if let (Some(c), Some(r)) = (c, r) {
             rounds.push((c, r));
         }
@@ -173,7 +173,7 @@ async fn run() -> Result<(), BoxError> {
                 None
             }
         };
-        match latency(server.addr, path, deadline).await {
+        match latency(&server, path, deadline).await {
             Ok(lat) => {
                 println!(
                     "  {label:<36} totalCount {:>6}, {} samples: p50 {:.2} p90 {:.2} p99 {:.2} max {:.2} ms; others busy {:.2} cores",
@@ -188,7 +188,8 @@ async fn run() -> Result<(), BoxError> {
             }
         }
     }
-    server.stop();
+    drop(server);
+    drop(ceiling);
 
     // The report.
     // Rounds where other processes left both halves alone are the ones to trust; use
@@ -235,7 +236,7 @@ async fn run() -> Result<(), BoxError> {
         println!("| get uuid metadata vs ceiling | not measured | >= 50% of ceiling | - |");
     } else {
         println!(
-            "| ceiling: static JSON ({} B), axum::serve | {:.0} req/s (range {:.0}-{:.0}); CPU/req: server {:.1} us, server+client {:.1} us | - | info |",
+            "| ceiling: static JSON ({} B), axum::serve, own process | {:.0} req/s (range {:.0}-{:.0}); CPU/req: server {:.1} us, server+client {:.1} us | - | info |",
             static_body.len(),
             median(ceiling.clone()),
             min(&ceiling),
@@ -245,7 +246,7 @@ async fn run() -> Result<(), BoxError> {
         );
         let ratio = median(ratios.clone());
         println!(
-            "| get uuid metadata | {:.0} req/s (range {:.0}-{:.0}) = {:.0}% of ceiling (rounds {:.0}-{:.0}%); CPU/req: server {:.1} us, server+client {:.1} us | >= 50% of ceiling | {} |",
+            "| get uuid metadata, `appctx serve` process, default request log | {:.0} req/s (range {:.0}-{:.0}) = {:.0}% of ceiling (rounds {:.0}-{:.0}%); CPU/req: server {:.1} us, server+client {:.1} us | >= 50% of ceiling | {} |",
             median(real.clone()),
             min(&real),
             max(&real),
@@ -319,6 +320,102 @@ fn machine() -> (usize, String) {
         })
         .unwrap_or_else(|| "unknown CPU".to_string());
     (cpus, model)
+}
+
+/// A server process under test: where it listens, and its pid (for its CPU time).
+/// Killed when dropped.
+struct ServerProcess {
+    addr: SocketAddr,
+    pid: u32,
+    _child: tokio::process::Child,
+}
+
+/// Reads the child's stderr (or stdout) lines until `find` picks an address out of one;
+/// the rest is read and dropped on a thread, as a terminal would take it.
+async fn address_from(
+    mut child: tokio::process::Child,
+    stream: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+    find: fn(&str) -> Option<String>,
+) -> Result<ServerProcess, BoxError> {
+    use tokio::io::AsyncBufReadExt;
+    let mut lines = tokio::io::BufReader::new(stream).lines();
+    let addr = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await? {
+            if let Some(addr) = find(&line) {
+                return Ok::<_, std::io::Error>(Some(addr));
+            }
+        }
+        Ok(None)
+    })
+    .await
+    .map_err(|_| "the server did not say where it listens")??
+    .ok_or("the server ended before it listened")?;
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let pid = child.id().ok_or("the server ended")?;
+    if let Ok(Some(status)) = child.try_wait() {
+        return Err(format!("the server ended: {status}").into());
+    }
+    Ok(ServerProcess {
+        addr: addr.parse()?,
+        pid,
+        _child: child,
+    })
+}
+
+/// `appctx serve` (the binary `cargo bench` built) on `db`, with its default request log.
+async fn spawn_appctx_serve(db: &Path) -> Result<ServerProcess, BoxError> {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_appctx"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--empty", "--db"])
+        .arg(db)
+        .env_remove("PUBNUB_SECRET_KEY")
+        .env_remove("PUBNUB_PUBLISH_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    address_from(child, stderr, |line| {
+        let rest = line.split("App Context on http://").nth(1)?;
+        Some(rest.split_whitespace().next()?.to_string())
+    })
+    .await
+}
+
+/// The ceiling in a process of its own: this binary as `__ceiling BODY_FILE`.
+async fn spawn_ceiling(body: &Path) -> Result<ServerProcess, BoxError> {
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .arg("__ceiling")
+        .arg(body)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    address_from(child, stdout, |line| {
+        line.strip_prefix("listening ").map(str::to_string)
+    })
+    .await
+}
+
+/// The ceiling process: serves the body in the file named by `args[0]` until killed.
+fn ceiling_main(args: &[String]) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    rt.block_on(async {
+        let body = match args.first().map(std::fs::read) {
+            Some(Ok(b)) => b,
+            _ => return eprintln!("ceiling: no body file"),
+        };
+        match start_ceiling(axum::body::Bytes::from(body)).await {
+            Ok(addr) => println!("listening {addr}"),
+            Err(e) => return eprintln!("ceiling: {e}"),
+        }
+        std::future::pending::<()>().await;
+    });
 }
 
 /// The ceiling server: one route returning `body` as application/json, nothing else.
@@ -537,10 +634,10 @@ async fn child(args: &[String], cap: Duration) -> Result<Value, BoxError> {
 async fn throughput_round(
     round: usize,
     name: &str,
-    addr: SocketAddr,
+    server: &ServerProcess,
     deadline: Instant,
 ) -> Option<Throughput> {
-    match throughput(addr, GET_PATH, deadline).await {
+    match throughput(server, GET_PATH, deadline).await {
         Ok(r) => {
             println!(
                 "  round {round}: {name:<18} {:>7.0} req/s  p50 {:.2} ms, p99 {:.2} ms under load; cores busy: server {:.2}, client {:.2}, others {:.2}; {} errors",
@@ -556,15 +653,22 @@ async fn throughput_round(
 }
 
 async fn throughput(
-    addr: SocketAddr,
+    server: &ServerProcess,
     path: &str,
     deadline: Instant,
 ) -> Result<Throughput, BoxError> {
+    let addr = server.addr;
     let run = TP_WARMUP + TP_MEASURE;
     if deadline.saturating_duration_since(Instant::now()) < run + Duration::from_secs(1) {
         return Err("skipped: the bench's time budget is spent".into());
     }
-    let (cpu0, sys0, t0) = (cpu_secs(), system_busy_secs(), Instant::now());
+    let pid = server.pid.to_string();
+    let (cpu0, own0, sys0, t0) = (
+        cpu_secs_of(&pid),
+        cpu_secs(),
+        system_busy_secs(),
+        Instant::now(),
+    );
     let v = child(
         &[
             "throughput".into(),
@@ -579,9 +683,11 @@ async fn throughput(
     )
     .await?;
     let wall = t0.elapsed().as_secs_f64();
-    let server_secs = cpu_secs() - cpu0;
+    let server_secs = cpu_secs_of(&pid) - cpu0;
     let client_secs = v["cpu_secs"].as_f64().unwrap_or(0.0);
-    let other_secs = (system_busy_secs() - sys0 - server_secs - client_secs).max(0.0);
+    // This process only reads the server's log lines, as a terminal would.
+    let own_secs = cpu_secs() - own0;
+    let other_secs = (system_busy_secs() - sys0 - server_secs - client_secs - own_secs).max(0.0);
     if let Some(e) = v["error"].as_str() {
         return Err(format!("load generator: {e}").into());
     }
@@ -598,12 +704,23 @@ async fn throughput(
     })
 }
 
-async fn latency(addr: SocketAddr, path: &str, deadline: Instant) -> Result<Latency, BoxError> {
+async fn latency(
+    server: &ServerProcess,
+    path: &str,
+    deadline: Instant,
+) -> Result<Latency, BoxError> {
+    let addr = server.addr;
+    let pid = server.pid.to_string();
     let cap = LAT_CAP.min(deadline.saturating_duration_since(Instant::now()));
     if cap < Duration::from_secs(2) {
         return Err("skipped: the bench's time budget is spent".into());
     }
-    let (cpu0, sys0, t0) = (cpu_secs(), system_busy_secs(), Instant::now());
+    let (cpu0, own0, sys0, t0) = (
+        cpu_secs_of(&pid),
+        cpu_secs(),
+        system_busy_secs(),
+        Instant::now(),
+    );
     let v = child(
         &[
             "latency".into(),
@@ -618,7 +735,7 @@ async fn latency(addr: SocketAddr, path: &str, deadline: Instant) -> Result<Late
     )
     .await?;
     let wall = t0.elapsed().as_secs_f64();
-    let ours = cpu_secs() - cpu0 + v["cpu_secs"].as_f64().unwrap_or(0.0);
+    let ours = cpu_secs_of(&pid) - cpu0 + cpu_secs() - own0 + v["cpu_secs"].as_f64().unwrap_or(0.0);
     let other_cpu = (system_busy_secs() - sys0 - ours).max(0.0) / wall;
     if let Some(e) = v["error"].as_str() {
         return Err(format!("load generator: {e}").into());
@@ -659,7 +776,12 @@ fn min(v: &[f64]) -> f64 {
 /// CPU time (user + system) of this process so far, in seconds, from /proc (0 where
 /// there is no /proc). Assumes the usual 100 clock ticks per second.
 fn cpu_secs() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+    cpu_secs_of("self")
+}
+
+/// [`cpu_secs`] of process `pid`.
+fn cpu_secs_of(pid: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return 0.0;
     };
     // Fields after the parenthesised command: state is field 3, utime 14, stime 15.

@@ -90,6 +90,12 @@ struct ServeArgs {
     /// http://localhost:3000. None may by default.
     #[arg(long, value_name = "ORIGIN")]
     allow_origin: Option<String>,
+    /// Do not log requests (by default one line per request goes to stderr).
+    #[arg(long, conflicts_with = "log")]
+    quiet: bool,
+    /// Append the request log to this file instead of stderr.
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
 }
 
 fn parse_event_type(name: &str) -> Result<EventType, String> {
@@ -122,7 +128,18 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         empty: args.empty,
         referential_integrity: args.referential_integrity,
         signing,
-        log_requests: true,
+        log_requests: !args.quiet,
+    };
+    let log = match (&args.log, args.quiet) {
+        (_, true) => None,
+        (Some(path), false) => match server::request_log::RequestLog::file(path) {
+            Ok(log) => Some(log),
+            Err(e) => {
+                eprintln!("appctx serve: cannot open the log {}: {e}", path.display());
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+        (None, false) => Some(server::request_log::RequestLog::stderr()),
     };
     let mut notes = Vec::new();
     if config.signing.is_some() {
@@ -147,7 +164,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         disabled: args.no_events,
         ..Default::default()
     };
-    let running = match server::start_keyset(config, events, limits, settings).await {
+    let running = match server::start_full(config, events, limits, settings, log).await {
         Ok(r) => r,
         Err(e) => {
             // One plain line: this is an answer to the user, not a crash.

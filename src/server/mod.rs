@@ -13,9 +13,11 @@ pub mod error;
 pub mod events;
 pub mod guard;
 pub mod model;
+pub mod page_cache;
 pub mod pam;
 pub mod params;
 pub mod render;
+pub mod request_log;
 pub mod routes;
 pub mod seed;
 pub mod signing;
@@ -51,7 +53,7 @@ pub struct ServerConfig {
     /// With a secret key, Access Manager is on: requests signed (signature v2) with it
     /// and this publish key may do anything; others need a token it granted ([`pam`]).
     pub signing: Option<signing::Keys>,
-    /// Print one line per request on stderr.
+    /// Print one line per request on stderr (see [`start_with_log`] for a file).
     pub log_requests: bool,
 }
 
@@ -90,6 +92,7 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     events: Arc<EventHub>,
     task: tokio::task::JoinHandle<()>,
+    log: Option<Arc<request_log::RequestLog>>,
 }
 
 impl RunningServer {
@@ -103,9 +106,12 @@ impl RunningServer {
         &self.events
     }
 
-    /// Stops serving.
+    /// Stops serving, and writes out the request log.
     pub fn stop(self) {
         self.task.abort();
+        if let Some(log) = &self.log {
+            log.flush();
+        }
     }
 }
 
@@ -156,7 +162,8 @@ pub async fn start_with(
     events: EventConfig,
     limits: Limits,
 ) -> Result<RunningServer, StartError> {
-    start_keyset(config, events, limits, pam::KeysetSettings::default()).await
+    let log = config.log_requests.then(request_log::RequestLog::stderr);
+    start_full(config, events, limits, pam::KeysetSettings::default(), log).await
 }
 
 /// [`start_with`], with the keyset settings of `settings` ("Disallow Get All", token
@@ -166,6 +173,29 @@ pub async fn start_keyset(
     events: EventConfig,
     limits: Limits,
     settings: pam::KeysetSettings,
+) -> Result<RunningServer, StartError> {
+    let log = config.log_requests.then(request_log::RequestLog::stderr);
+    start_full(config, events, limits, settings, log).await
+}
+
+/// [`start_with`], with the request log going to `log` (none: no request log;
+/// `config.log_requests` is not looked at).
+pub async fn start_with_log(
+    config: ServerConfig,
+    events: EventConfig,
+    limits: Limits,
+    log: Option<Arc<request_log::RequestLog>>,
+) -> Result<RunningServer, StartError> {
+    start_full(config, events, limits, pam::KeysetSettings::default(), log).await
+}
+
+/// Everything: keyset settings and the request log's destination.
+pub async fn start_full(
+    config: ServerConfig,
+    events: EventConfig,
+    limits: Limits,
+    settings: pam::KeysetSettings,
+    log: Option<Arc<request_log::RequestLog>>,
 ) -> Result<RunningServer, StartError> {
     if let Some(dir) = config.db.parent() {
         let _ = std::fs::create_dir_all(dir);
@@ -221,14 +251,15 @@ pub async fn start_keyset(
     if addr.ip().is_loopback() {
         app = app.layer(middleware::from_fn(guard::loopback_host));
     }
-    if config.log_requests {
-        app = app.layer(middleware::from_fn(log_request));
+    if let Some(log) = &log {
+        app = app.layer(middleware::from_fn_with_state(log.clone(), log_request));
     }
     let task = tokio::spawn(async move { conn::serve(listener, app, &limits).await });
     Ok(RunningServer {
         addr,
         events: hub,
         task,
+        log,
     })
 }
 
@@ -259,8 +290,10 @@ fn lock_database(db: &std::path::Path) -> Result<std::fs::File, StartError> {
     }
 }
 
-/// One line per request on stderr: method, path, status, milliseconds.
+/// One line per request: method, path, status, milliseconds. Formatted here, written
+/// by the log's own thread.
 async fn log_request(
+    axum::extract::State(log): axum::extract::State<Arc<request_log::RequestLog>>,
     req: axum::extract::Request,
     next: middleware::Next,
 ) -> axum::response::Response {
@@ -269,6 +302,9 @@ async fn log_request(
     let started = std::time::Instant::now();
     let res = next.run(req).await;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
-    eprintln!("{method} {path} {} {ms:.1}ms", res.status().as_u16());
+    log.line(format!(
+        "{method} {path} {} {ms:.1}ms",
+        res.status().as_u16()
+    ));
     res
 }

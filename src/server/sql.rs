@@ -229,6 +229,9 @@ fn compare(
             c.params.push(SqlValue::Integer(micros));
         }
         Column::Custom { col, key } => {
+            if let Some(path) = json_path(&key) {
+                return custom_compare(col, path, field, op, value, c);
+            }
             let (cond, param) = match value {
                 Value::Null => {
                     // Absent or null equals null.
@@ -278,6 +281,90 @@ fn compare(
                 c.params.push(p);
             }
         }
+    }
+    Ok(())
+}
+
+/// The JSON path of a top-level `custom` key for `json_type`/`json_extract`, or None
+/// when SQLite's path syntax cannot name it (a `"` ends a quoted label, and keys with
+/// escapes or control characters may be stored escaped): those keys are looked up
+/// with `json_each`, with the same meaning.
+fn json_path(key: &str) -> Option<String> {
+    if key
+        .chars()
+        .any(|ch| ch == '"' || ch == '\\' || ch.is_control())
+    {
+        return None;
+    }
+    Some(format!("$.\"{key}\""))
+}
+
+/// A comparison on one `custom` key, read with `json_type`/`json_extract` (one parse of
+/// the row's JSON, no per-key scan). The same meaning as the `json_each` form: a
+/// missing or null key equals null and nothing else; strings compare with strings and
+/// numbers with numbers only; `!=` is the negation of `==`.
+fn custom_compare(
+    col: &str,
+    path: String,
+    field: &Field,
+    op: CmpOp,
+    value: &Value,
+    c: &mut Condition,
+) -> Result<(), ApiError> {
+    let path = SqlValue::Text(path);
+    let kind = format!("json_type({col}, ?)");
+    let cond = match value {
+        Value::Null => {
+            let cmp = match op {
+                CmpOp::Eq => "=",
+                CmpOp::Ne => "<>",
+                _ => {
+                    return Err(type_error(
+                        field,
+                        "can only be compared with null using == or !=",
+                    ))
+                }
+            };
+            c.sql
+                .push_str(&format!("(COALESCE({kind}, 'null') {cmp} 'null')"));
+            c.params.push(path);
+            return Ok(());
+        }
+        Value::String(s) => {
+            let cond = format!(
+                "COALESCE({kind} = 'text' AND json_extract({col}, ?) {} ?, 0)",
+                sql_op_eqless(op)
+            );
+            c.params
+                .extend([path.clone(), path, SqlValue::Text(s.clone())]);
+            cond
+        }
+        Value::Number(n) => {
+            let cond = format!(
+                "COALESCE({kind} IN ('integer', 'real') AND json_extract({col}, ?) {} ?, 0)",
+                sql_op_eqless(op)
+            );
+            c.params.extend([path.clone(), path, SqlValue::Real(*n)]);
+            cond
+        }
+        Value::Bool(b) => {
+            if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
+                return Err(type_error(
+                    field,
+                    "is compared with a boolean: use == or !=",
+                ));
+            }
+            c.params.push(path);
+            format!(
+                "COALESCE({kind} = '{}', 0)",
+                if *b { "true" } else { "false" }
+            )
+        }
+    };
+    if op == CmpOp::Ne {
+        c.sql.push_str(&format!("(NOT {cond})"));
+    } else {
+        c.sql.push_str(&format!("({cond})"));
     }
     Ok(())
 }
@@ -343,6 +430,13 @@ fn like(col: Column, field: &Field, pattern: &Pattern, c: &mut Condition) -> Res
                 field,
                 "is a timestamp: use ==, <, >, <= or >= instead of LIKE",
             ))
+        }
+        Column::Custom { col, key } if json_path(&key).is_some() => {
+            let path = SqlValue::Text(json_path(&key).unwrap_or_default());
+            c.sql.push_str(&format!(
+                "(COALESCE(json_type({col}, ?) = 'text' AND pn_like(json_extract({col}, ?), ?), 0))"
+            ));
+            c.params.extend([path.clone(), path, encoded]);
         }
         Column::Custom { col, key } => {
             c.sql.push_str(&format!(

@@ -14,6 +14,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use super::error::ApiError;
 use super::events::{Change, EventHub};
 use super::model::{now_micros, sort_key, Kind, ObjectRow, RelationRow};
+use super::page_cache::{after, ListKey, PageCache, KEY_EVERY};
 use super::params::{Include, ListParams};
 use super::render;
 use super::sql::{compile, decode_pattern};
@@ -145,6 +146,8 @@ pub struct Store {
     events: Arc<EventHub>,
     /// Longest a query that reads a list may run before SQLite interrupts it (503).
     query_budget: Duration,
+    /// Cursors' sort keys and counts, so walks are linear and counts cheap.
+    pages: PageCache,
 }
 
 /// How long a list query may run by default (see [`Store::set_query_budget`]).
@@ -273,6 +276,7 @@ impl Store {
             referential_integrity,
             events,
             query_budget: DEFAULT_QUERY_BUDGET,
+            pages: PageCache::default(),
         })
     }
 
@@ -354,6 +358,23 @@ impl Store {
         self.read(|c| Ok(get_object(c, sub, kind, id)?))
     }
 
+    /// [`Store::get_object`] on the caller's thread when a reader connection is free
+    /// right now (`None` when all are busy): a read by primary key takes microseconds,
+    /// less than handing it to the blocking pool and back.
+    pub fn try_get_object(
+        &self,
+        sub: &str,
+        kind: Kind,
+        id: &str,
+    ) -> Option<Result<Option<ObjectRow>, ApiError>> {
+        let n = self.readers.len();
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        (0..n).find_map(|i| {
+            let conn = self.readers[(start + i) % n].try_lock().ok()?;
+            Some(get_object(&conn, sub, kind, id).map_err(ApiError::from))
+        })
+    }
+
     /// Upserts a user or channel (PATCH merge). With `if_match`, the stored eTag must
     /// equal it or nothing is written. Identical data is a no-op.
     pub fn set_object(
@@ -392,6 +413,7 @@ impl Store {
             // Checked here, inside the write, so two racing PATCHes that each fit
             // cannot add up to a record over the limit.
             check_object_size(kind, &row)?;
+            let _writing = self.pages.writing(sub);
             row.updated = next_updated(base.updated);
             row.etag = row.compute_etag(kind);
             upsert_object(&tx, sub, kind, &row)?;
@@ -415,6 +437,7 @@ impl Store {
     ) -> Result<(), ApiError> {
         self.write(|c| {
             let tx = c.transaction()?;
+            let _writing = self.pages.writing(sub);
             for (kind, row) in objects {
                 upsert_object(&tx, sub, *kind, row)?;
             }
@@ -432,6 +455,7 @@ impl Store {
     pub fn remove_object(&self, sub: &str, kind: Kind, id: &str) -> Result<bool, ApiError> {
         self.write(|c| {
             let tx = c.transaction()?;
+            let _writing = self.pages.writing(sub);
             // Routed like a set, so taken before the relations may go.
             let routes = object_routes(&tx, sub, kind, id)?;
             let n = tx.execute(
@@ -490,29 +514,95 @@ impl Store {
             where_sql.push_str(&cond.sql);
             args.extend(cond.params);
         }
-        let order = order_by(p, false, "o.id_k, o.id");
-        self.read(|c| self.budgeted(c, || {
-            let sql = format!(
-                "SELECT {OBJECT_COLS} FROM objects o WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
-            );
-            let mut page_args = args.clone();
-            page_args.push(SqlValue::Integer(p.limit as i64));
-            page_args.push(SqlValue::Integer(p.offset.min(i64::MAX as u64) as i64));
-            let mut stmt = c.prepare_cached(&sql)?;
-            let rows = stmt
-                .query_map(params_from_iter(page_args), |r| object_from_row(r, 0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            let total = if p.count {
-                let sql = format!("SELECT COUNT(*) FROM objects o WHERE {where_sql}");
-                let n: i64 = c
-                    .prepare_cached(&sql)?
-                    .query_row(params_from_iter(args), |r| r.get(0))?;
-                Some(n as u64)
-            } else {
-                None
-            };
-            Ok((rows, total))
-        }))
+        let columns = order_columns(p, false, &["o.id_k", "o.id"]);
+        let order = order_sql(&columns);
+        let keys = key_select(&columns);
+        let list = ListKey {
+            sub: sub.to_string(),
+            list: format!("{kind:?}"),
+            order: order.clone(),
+            filter: filter_key(p),
+        };
+        self.read(|c| {
+            self.budgeted(c, || {
+                let page = |seek: Option<Seek>| {
+                    let mut page_args = args.clone();
+                    let (seek_sql, tail) = seek_or_offset(seek, &mut page_args, p);
+                    let sql = format!(
+                        "SELECT {OBJECT_COLS}, {keys} FROM objects o WHERE {where_sql}{seek_sql} ORDER BY {order} {tail}"
+                    );
+                    let mut stmt = c.prepare_cached(&sql)?;
+                    let rows = stmt
+                        .query_map(params_from_iter(page_args), |r| {
+                            Ok((object_from_row(r, 0)?, sort_values(r, 11, columns.len())?))
+                        })?
+                        .collect::<rusqlite::Result<Vec<_>>>()?;
+                    Ok(rows)
+                };
+                let count = || {
+                    let sql = format!("SELECT COUNT(*) FROM objects o WHERE {where_sql}");
+                    let n: i64 = c
+                        .prepare_cached(&sql)?
+                        .query_row(params_from_iter(args.clone()), |r| r.get(0))?;
+                    Ok(n as u64)
+                };
+                self.paged(&list, &columns, p, page, count)
+            })
+        })
+    }
+
+    /// A page of `list` from `page` (given the seek condition past the previous page's
+    /// last row when the cache knows it, else paging by offset), and the total from
+    /// `count` or the cache; see [`super::page_cache`] for why the answer is the same.
+    fn paged<T>(
+        &self,
+        list: &ListKey,
+        columns: &[(String, bool)],
+        p: &ListParams,
+        page: impl Fn(Option<Seek>) -> Result<Vec<(T, Vec<SqlValue>)>, ApiError>,
+        count: impl FnOnce() -> Result<u64, ApiError>,
+    ) -> Result<(Vec<T>, Option<u64>), ApiError> {
+        let counted = ListKey {
+            order: String::new(),
+            ..list.clone()
+        };
+        let before = self.pages.generation(&list.sub);
+        let seek = match p.offset {
+            0 => None,
+            offset => self.pages.cursor(list, offset, before),
+        };
+        let sought = seek.is_some();
+        let mut rows = page(seek.map(|(values, skip)| {
+            let (cond, params) = after(columns, &values);
+            Seek { cond, params, skip }
+        }))?;
+        let (total, fresh) = match p.count {
+            false => (None, false),
+            true => match self.pages.count(&counted, before) {
+                Some(n) => (Some(n), false),
+                None => (Some(count()?), true),
+            },
+        };
+        if self.pages.generation(&list.sub) == before {
+            let n = rows.len();
+            // A short page ends the list: nobody walks on from it, so it takes no room
+            // from walks that do (export reads a membership list per user).
+            let full = n as u64 == p.limit;
+            let keys = rows.iter().enumerate().filter_map(|(i, (_, key))| {
+                let end = i + 1;
+                (end % KEY_EVERY == 0 || end == n).then(|| (p.offset + end as u64, key.clone()))
+            });
+            if full {
+                self.pages.remember_cursors(list, before, keys);
+            }
+            if let (true, Some(n)) = (fresh, total) {
+                self.pages.remember_count(&counted, before, n);
+            }
+        } else if sought {
+            // A write came in between: the remembered key may no longer be at that offset.
+            rows = page(None)?;
+        }
+        Ok((rows.into_iter().map(|(row, _)| row).collect(), total))
     }
 
     /// A page of a user's memberships or a channel's members, with the metadata of the
@@ -524,7 +614,24 @@ impl Store {
         id: &str,
         p: &ListParams,
     ) -> Result<(Vec<RelationWithObject>, Option<u64>), ApiError> {
-        self.read(|c| self.budgeted(c, || list_relations(c, sub, view, id, p)))
+        let query = RelationQuery::new(sub, view, id, p)?;
+        let list = ListKey {
+            sub: sub.to_string(),
+            list: format!("{view:?}:{id}"),
+            order: order_sql(&query.columns),
+            filter: filter_key(p),
+        };
+        self.read(|c| {
+            self.budgeted(c, || {
+                self.paged(
+                    &list,
+                    &query.columns,
+                    p,
+                    |seek| query.page(c, p, seek),
+                    || query.count(c),
+                )
+            })
+        })
     }
 
     /// Applies a membership/member PATCH atomically (deletes, then upserts) and returns
@@ -540,6 +647,7 @@ impl Store {
     ) -> Result<(Vec<RelationWithObject>, Option<u64>), ApiError> {
         self.write(|c| {
             let tx = c.transaction()?;
+            let _writing = self.pages.writing(sub);
             let (own_kind, other_kind) = match view {
                 View::Memberships => (Kind::User, Kind::Channel),
                 View::Members => (Kind::Channel, Kind::User),
@@ -786,13 +894,13 @@ fn upsert_relation(c: &Connection, sub: &str, row: &RelationRow) -> rusqlite::Re
     Ok(())
 }
 
-/// `ORDER BY` for the requested sort keys, then `tiebreak`. Strings sort by their
-/// collation key, then by the raw text. `relation` says whether unprefixed fields
-/// (`status`, `type`, `updated`) are the relation's (`r`) or the object's (`o`).
-fn order_by(p: &ListParams, relation: bool, tiebreak: &str) -> String {
+/// The `ORDER BY` columns (expression, descending) for the requested sort keys, then
+/// `tiebreak` ascending. Strings sort by their collation key, then by the raw text.
+/// `relation` says whether unprefixed fields (`status`, `type`, `updated`) are the
+/// relation's (`r`) or the object's (`o`).
+fn order_columns(p: &ListParams, relation: bool, tiebreak: &[&str]) -> Vec<(String, bool)> {
     let mut parts = Vec::new();
     for key in &p.sort {
-        let dir = if key.descending { "DESC" } else { "ASC" };
         let own = if relation { "r" } else { "o" };
         let field = key
             .field
@@ -808,10 +916,193 @@ fn order_by(p: &ListParams, relation: bool, tiebreak: &str) -> String {
             (None, "updated") => vec![format!("{own}.updated")],
             (None, f) => vec![format!("{own}.{f}_k"), format!("{own}.{f}")],
         };
-        parts.extend(cols.into_iter().map(|c| format!("{c} {dir}")));
+        parts.extend(cols.into_iter().map(|c| (c, key.descending)));
     }
-    parts.push(tiebreak.to_string());
-    parts.join(", ")
+    parts.extend(tiebreak.iter().map(|c| (c.to_string(), false)));
+    parts
+}
+
+/// `ORDER BY` text for `columns`.
+fn order_sql(columns: &[(String, bool)]) -> String {
+    columns
+        .iter()
+        .map(|(c, desc)| format!("{c} {}", if *desc { "DESC" } else { "ASC" }))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The `ORDER BY` columns as a select list, so a page can remember its last row's key.
+fn key_select(columns: &[(String, bool)]) -> String {
+    columns
+        .iter()
+        .map(|(c, _)| c.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The sort key of a row: the `n` columns from `at`.
+fn sort_values(r: &Row, at: usize, n: usize) -> rusqlite::Result<Vec<SqlValue>> {
+    (at..at + n).map(|i| r.get::<_, SqlValue>(i)).collect()
+}
+
+/// The filter part of a list's cache key.
+fn filter_key(p: &ListParams) -> String {
+    p.filter
+        .as_ref()
+        .map(|f| format!("{f:?}"))
+        .unwrap_or_default()
+}
+
+/// Where a page resumes: past a row's sort key (`cond`, with `params`), then `skip`
+/// rows further.
+struct Seek {
+    cond: String,
+    params: Vec<SqlValue>,
+    skip: u64,
+}
+
+/// The SQL after the `WHERE` condition that selects the page: ` AND (past the key)`
+/// when seeking, then `LIMIT ? OFFSET ?` (the offset counted from the key, or from the
+/// start). Pushes its parameters onto `args`.
+fn seek_or_offset(
+    seek: Option<Seek>,
+    args: &mut Vec<SqlValue>,
+    p: &ListParams,
+) -> (String, &'static str) {
+    let (sql, skip) = match seek {
+        Some(Seek { cond, params, skip }) => {
+            args.extend(params);
+            (format!(" AND {cond}"), skip)
+        }
+        None => (String::new(), p.offset),
+    };
+    args.push(SqlValue::Integer(p.limit as i64));
+    args.push(SqlValue::Integer(skip.min(i64::MAX as u64) as i64));
+    (sql, "LIMIT ? OFFSET ?")
+}
+
+/// Whether the filter reads the object at the other end of a relation (anything of
+/// `channel.`/`uuid.` but its id, which the relation holds).
+fn filter_reads_other(e: &crate::filter::Expr) -> bool {
+    use crate::filter::Expr;
+    match e {
+        Expr::Or(items) | Expr::And(items) => items.iter().any(filter_reads_other),
+        Expr::Not(inner) => filter_reads_other(inner),
+        Expr::Compare { field, .. } | Expr::Like { field, .. } => {
+            let segs = field.segments();
+            matches!(segs.first().map(String::as_str), Some("channel" | "uuid"))
+                && !(segs.len() == 2 && segs[1] == "id")
+        }
+    }
+}
+
+/// A relation list query: its condition, order and the join with the other end.
+struct RelationQuery {
+    where_sql: String,
+    args: Vec<SqlValue>,
+    columns: Vec<(String, bool)>,
+    join: String,
+    /// The filter reads the other end, so rows must be joined before they are counted.
+    filter_reads_other: bool,
+    /// The filter or the order reads the other end, so rows must be joined before the
+    /// page is cut; otherwise the page is cut from the relations alone and only its
+    /// rows are joined.
+    reads_other: bool,
+}
+
+impl RelationQuery {
+    fn new(sub: &str, view: View, id: &str, p: &ListParams) -> Result<RelationQuery, ApiError> {
+        let (own_col, other_col, tiebreak) = match view {
+            View::Memberships => (
+                "r.user_id",
+                "r.channel_id",
+                ["r.channel_id_k", "r.channel_id"],
+            ),
+            View::Members => ("r.channel_id", "r.user_id", ["r.user_id_k", "r.user_id"]),
+        };
+        let join = format!(
+            "LEFT JOIN objects o ON o.sub_key = r.sub_key AND o.kind = {} AND o.id = {other_col}",
+            view.other_kind() as i64
+        );
+        let mut where_sql = format!("r.sub_key = ? AND {own_col} = ?");
+        let mut args: Vec<SqlValue> = vec![SqlValue::Text(sub.into()), SqlValue::Text(id.into())];
+        if let Some(f) = &p.filter {
+            let cond = compile(f, view.target())?;
+            where_sql.push_str(" AND ");
+            where_sql.push_str(&cond.sql);
+            args.extend(cond.params);
+        }
+        let columns = order_columns(p, true, &tiebreak);
+        let filter_reads_other = p.filter.as_ref().is_some_and(filter_reads_other);
+        let reads_other = filter_reads_other || columns.iter().any(|(c, _)| c.starts_with("o."));
+        Ok(RelationQuery {
+            where_sql,
+            args,
+            columns,
+            join,
+            filter_reads_other,
+            reads_other,
+        })
+    }
+
+    /// One page (seeking past a key, or by offset), each row with its sort key.
+    fn page(
+        &self,
+        c: &Connection,
+        p: &ListParams,
+        seek: Option<Seek>,
+    ) -> Result<Vec<(RelationWithObject, Vec<SqlValue>)>, ApiError> {
+        let Self {
+            where_sql, join, ..
+        } = self;
+        let order = order_sql(&self.columns);
+        let keys = key_select(&self.columns);
+        let mut args = self.args.clone();
+        let (seek_sql, tail) = seek_or_offset(seek, &mut args, p);
+        let sql = if self.reads_other {
+            format!(
+                "SELECT {RELATION_COLS}, o.id IS NOT NULL, {OBJECT_COLS}, {keys} FROM relations r {join} WHERE {where_sql}{seek_sql} ORDER BY {order} {tail}"
+            )
+        } else {
+            format!(
+                "SELECT {RELATION_COLS}, o.id IS NOT NULL, {OBJECT_COLS}, {keys} FROM (SELECT r.* FROM relations r WHERE {where_sql}{seek_sql} ORDER BY {order} {tail}) r {join} ORDER BY {order}"
+            )
+        };
+        let n = self.columns.len();
+        let mut stmt = c.prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map(params_from_iter(args), |r| {
+                let relation = relation_from_row(r)?;
+                let has_other: bool = r.get(7)?;
+                let other = if has_other {
+                    Some(object_from_row(r, 8)?)
+                } else {
+                    None
+                };
+                Ok((
+                    RelationWithObject { relation, other },
+                    sort_values(r, 19, n)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// How many relations match (joined only when the filter reads the other end).
+    fn count(&self, c: &Connection) -> Result<u64, ApiError> {
+        let Self {
+            where_sql, join, ..
+        } = self;
+        let sql = if self.filter_reads_other {
+            format!("SELECT COUNT(*) FROM relations r {join} WHERE {where_sql}")
+        } else {
+            format!("SELECT COUNT(*) FROM relations r WHERE {where_sql}")
+        };
+        let n: i64 = c
+            .prepare_cached(&sql)?
+            .query_row(params_from_iter(self.args.clone()), |r| r.get(0))?;
+        Ok(n as u64)
+    }
 }
 
 fn list_relations(
@@ -821,50 +1112,15 @@ fn list_relations(
     id: &str,
     p: &ListParams,
 ) -> Result<(Vec<RelationWithObject>, Option<u64>), ApiError> {
-    let (own_col, other_col, tiebreak) = match view {
-        View::Memberships => ("r.user_id", "r.channel_id", "r.channel_id_k, r.channel_id"),
-        View::Members => ("r.channel_id", "r.user_id", "r.user_id_k, r.user_id"),
-    };
-    let from = format!(
-        "relations r LEFT JOIN objects o ON o.sub_key = r.sub_key AND o.kind = {} AND o.id = {other_col}",
-        view.other_kind() as i64
-    );
-    let mut where_sql = format!("r.sub_key = ? AND {own_col} = ?");
-    let mut args: Vec<SqlValue> = vec![SqlValue::Text(sub.into()), SqlValue::Text(id.into())];
-    if let Some(f) = &p.filter {
-        let cond = compile(f, view.target())?;
-        where_sql.push_str(" AND ");
-        where_sql.push_str(&cond.sql);
-        args.extend(cond.params);
-    }
-    let order = order_by(p, true, tiebreak);
-    let sql = format!(
-        "SELECT {RELATION_COLS}, o.id IS NOT NULL, {OBJECT_COLS} FROM {from} WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
-    );
-    let mut page_args = args.clone();
-    page_args.push(SqlValue::Integer(p.limit as i64));
-    page_args.push(SqlValue::Integer(p.offset.min(i64::MAX as u64) as i64));
-    let mut stmt = c.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(params_from_iter(page_args), |r| {
-            let relation = relation_from_row(r)?;
-            let has_other: bool = r.get(7)?;
-            let other = if has_other {
-                Some(object_from_row(r, 8)?)
-            } else {
-                None
-            };
-            Ok(RelationWithObject { relation, other })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let total = if p.count {
-        let sql = format!("SELECT COUNT(*) FROM {from} WHERE {where_sql}");
-        let n: i64 = c
-            .prepare_cached(&sql)?
-            .query_row(params_from_iter(args), |r| r.get(0))?;
-        Some(n as u64)
-    } else {
-        None
+    let query = RelationQuery::new(sub, view, id, p)?;
+    let rows = query
+        .page(c, p, None)?
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect();
+    let total = match p.count {
+        true => Some(query.count(c)?),
+        false => None,
     };
     Ok((rows, total))
 }

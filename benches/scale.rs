@@ -1,0 +1,330 @@
+//! `cargo bench --bench scale`: how the local server's list costs grow with the keyset,
+//! at 1k, 10k and 100k users (and 1M with `APPCTX_BENCH_1M=1`, about 3 minutes more).
+//!
+//! Users are written straight into SQLite (`Store::bulk_load`), then the real server
+//! (`appctx::server::start`, no request log) answers HTTP on loopback:
+//! - a full walk, `limit=100` pages following `next` to the end (what `export`,
+//!   `list --all` and the TUI do): linear when its cost per row stays flat;
+//! - `appctx export` (the shipped binary, the whole keyset to a file, start to exit);
+//! - one page starting at 0.9·N from a cursor the server never issued (pays the offset);
+//! - `count=true` alone, the README list query (`name LIKE 'a*'`, `sort=name`,
+//!   `count=true`) and `custom.tier == 'gold'` with `count=true`: p50 when nothing
+//!   changed since the last request, and "changed": p50 with a write to the keyset
+//!   before each request (so no cached count or cursor helps).
+//!
+//! Benchmarks report; they do not assert: a missed target prints FAIL, exit 0.
+
+use std::time::Instant;
+
+use base64::Engine;
+use serde_json::{json, Value};
+
+use appctx::api::types::Custom;
+use appctx::server::model::{now_micros, Kind, ObjectRow};
+use appctx::server::store::Store;
+use appctx::server::{start, ServerConfig};
+
+const SUB: &str = "scale";
+const REPEAT: usize = 41;
+const CHANGED_REPEAT: usize = 7;
+
+fn main() {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => return eprintln!("scale bench: no tokio runtime: {e}"),
+    };
+    let mut sizes = vec![1_000, 10_000, 100_000];
+    if std::env::var_os("APPCTX_BENCH_1M").is_some() {
+        sizes.push(1_000_000);
+    }
+    println!("| users | load s | full walk s | µs/row | export s | deep page 0.9·N ms | count p50 ms (changed) | README query p50 ms (changed) | tier=='gold'+count p50 ms (changed) |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let mut results = Vec::new();
+    for n in sizes {
+        match runtime.block_on(measure(n)) {
+            Ok(r) => {
+                println!(
+                    "| {n} | {:.1} | {:.2} | {:.1} | {:.2} | {:.1} | {:.2} ({:.1}) | {:.2} ({:.1}) | {:.2} ({:.1}) |",
+                    r.load_s,
+                    r.walk_s,
+                    r.walk_s * 1e6 / n as f64,
+                    r.export_s,
+                    r.deep_ms,
+                    r.count.0,
+                    r.count.1,
+                    r.readme.0,
+                    r.readme.1,
+                    r.tier.0,
+                    r.tier.1
+                );
+                results.push((n, r));
+            }
+            Err(e) => eprintln!("scale bench at {n}: {e}"),
+        }
+    }
+    // Linear: ten times the users cost ten times as much, i.e. the cost per row stays
+    // about flat. Paging by offset makes it grow about tenfold per step; caches and
+    // deeper B-trees make it creep up a little even when the work is linear.
+    for pair in results.windows(2) {
+        let ((n0, a), (n1, b)) = (&pair[0], &pair[1]);
+        let growth = (b.walk_s / *n1 as f64) / (a.walk_s / *n0 as f64);
+        println!(
+            "walk cost per row, {n1} vs {n0} users: {growth:.2}x (offset paging: about 10x; target <= 2x) {}",
+            verdict(growth <= 2.0)
+        );
+    }
+    if let Some((n1, last)) = results.last() {
+        println!(
+            "count=true at {n1}, unchanged: p50 {:.2} ms (target <= 5) {}",
+            last.count.0,
+            verdict(last.count.0 <= 5.0)
+        );
+        println!(
+            "README list query at {n1}, unchanged: p50 {:.2} ms (target <= 10) {}",
+            last.readme.0,
+            verdict(last.readme.0 <= 10.0)
+        );
+        let ratio = last.tier.1 / last.readme.1;
+        println!(
+            "tier=='gold'+count / README query at {n1}, both after a write: {ratio:.1}x (target <= 10) {}",
+            verdict(ratio <= 10.0)
+        );
+    }
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "PASS"
+    } else {
+        "FAIL"
+    }
+}
+
+struct Measured {
+    load_s: f64,
+    walk_s: f64,
+    export_s: f64,
+    deep_ms: f64,
+    /// (p50 unchanged, p50 after a write), ms.
+    count: (f64, f64),
+    readme: (f64, f64),
+    tier: (f64, f64),
+}
+
+const FIRST: &[&str] = &[
+    "Aaron", "Alice", "Anna", "Ben", "Carla", "Chen", "Diego", "Élodie", "Fatima", "Hiro", "Ivan",
+    "Jasmine", "Kenji", "Leila", "Łukasz", "Maria", "Noah", "Olivia", "Priya", "Søren", "Tomás",
+    "Wei", "Yara", "Zoë",
+];
+const LAST: &[&str] = &[
+    "Adams", "Ahmed", "Brown", "Chen", "da Silva", "Díaz", "García", "Jensen", "Kim", "Kowalski",
+    "Müller", "Nguyen", "O'Brien", "Patel", "Rossi", "Sato", "Smith", "Zhang",
+];
+const TIERS: &[&str] = &["gold", "silver", "bronze", "bronze", "silver", "bronze"];
+
+/// Splitmix64: the same data every run.
+fn mix(i: u64) -> u64 {
+    let mut z = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn user(i: usize, now: i64) -> ObjectRow {
+    let r = mix(i as u64);
+    let pick = |list: &[&'static str], shift: u32| list[((r >> shift) as usize) % list.len()];
+    let name = match r % 50 {
+        0 => None,
+        1..=5 => Some(pick(FIRST, 8).to_lowercase()),
+        _ => Some(format!("{} {}", pick(FIRST, 8), pick(LAST, 16))),
+    };
+    let mut custom = Custom::new();
+    custom.insert("tier".into(), json!(pick(TIERS, 24)));
+    custom.insert("score".into(), json!((r >> 32) % 1000));
+    let mut row = ObjectRow {
+        id: format!("user-{:07}", mix(i as u64 + 7) % 10_000_000),
+        name,
+        email: Some(format!("u{i}@example.com")),
+        kind_field: Some("member".into()),
+        status: Some("active".into()),
+        custom: Some(custom),
+        updated: now - (r % 1_000_000_000) as i64,
+        ..Default::default()
+    };
+    row.id.push_str(&format!("-{i}"));
+    row.etag = row.compute_etag(Kind::User);
+    row
+}
+
+async fn measure(n: usize) -> Result<Measured, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let db = dir.path().join("scale.db");
+    let loading = Instant::now();
+    {
+        let store = Store::open(&db, false).map_err(|e| e.to_string())?;
+        let now = now_micros();
+        let mut i = 0;
+        while i < n {
+            let end = (i + 50_000).min(n);
+            let chunk: Vec<_> = (i..end).map(|i| (Kind::User, user(i, now))).collect();
+            store
+                .bulk_load(SUB, &chunk, &[])
+                .map_err(|e| format!("{e:?}"))?;
+            i = end;
+        }
+    }
+    let load_s = loading.elapsed().as_secs_f64();
+    let server = start(ServerConfig {
+        listen: "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
+        db,
+        empty: true,
+        referential_integrity: false,
+        signing: None,
+        log_requests: false,
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let origin = server.origin();
+    let http = reqwest::Client::new();
+    let list = format!("{origin}/v2/objects/{SUB}/uuids");
+
+    // The full walk.
+    let walking = Instant::now();
+    let mut seen = 0usize;
+    let mut next: Option<String> = None;
+    loop {
+        let mut q = "limit=100&include=custom,status,type".to_string();
+        if let Some(c) = &next {
+            q.push_str(&format!("&start={c}"));
+        }
+        let page = get(&http, &list, &q).await?;
+        let rows = page["data"].as_array().map_or(0, Vec::len);
+        if rows == 0 {
+            break;
+        }
+        seen += rows;
+        next = page["next"].as_str().map(str::to_string);
+        if next.is_none() {
+            break;
+        }
+    }
+    let walk_s = walking.elapsed().as_secs_f64();
+    if seen != n {
+        return Err(format!("the walk saw {seen} of {n} users"));
+    }
+
+    // The CLI's export, as a user runs it.
+    let config = dir.path().join("empty.toml");
+    std::fs::write(&config, "").map_err(|e| e.to_string())?;
+    let out = dir.path().join("export.jsonl");
+    let exporting = Instant::now();
+    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_appctx"))
+        .args(["--config", &config.display().to_string()])
+        .args([
+            "--origin",
+            &origin,
+            "--subscribe-key",
+            SUB,
+            "export",
+            "--out",
+        ])
+        .arg(&out)
+        .env_remove("PUBNUB_SUBSCRIBE_KEY")
+        .output()
+        .await
+        .map_err(|e| format!("cannot run appctx: {e}"))?;
+    let export_s = exporting.elapsed().as_secs_f64();
+    if !o.status.success() {
+        return Err(format!(
+            "appctx export failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        ));
+    }
+    let exported = std::fs::read_to_string(&out)
+        .map_err(|e| e.to_string())?
+        .lines()
+        .filter(|l| l.starts_with("{\"kind\":\"user\""))
+        .count();
+    if exported != n {
+        return Err(format!("export wrote {exported} user lines for {n} users"));
+    }
+    let _ = std::fs::remove_file(&out);
+
+    // A page from a cursor the server did not issue: 0.9·N + 1, so no remembered key.
+    let deep =
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode((n * 9 / 10 + 1).to_string());
+    let started = Instant::now();
+    get(
+        &http,
+        &list,
+        &format!("limit=100&include=custom&start={deep}"),
+    )
+    .await?;
+    let deep_ms = started.elapsed().as_secs_f64() * 1e3;
+
+    let count = p50(&http, &list, "limit=1&count=true").await?;
+    let readme = p50(
+        &http,
+        &list,
+        "limit=100&filter=name%20LIKE%20%27a*%27&sort=name&count=true&include=custom,status,type",
+    )
+    .await?;
+    let tier = p50(
+        &http,
+        &list,
+        "limit=100&filter=custom.tier%20%3D%3D%20%27gold%27&count=true&include=custom",
+    )
+    .await?;
+    server.stop();
+    Ok(Measured {
+        load_s,
+        walk_s,
+        export_s,
+        deep_ms,
+        count,
+        readme,
+        tier,
+    })
+}
+
+async fn get(http: &reqwest::Client, list: &str, query: &str) -> Result<Value, String> {
+    let url = format!("{list}?{query}");
+    let res = http.get(&url).send().await.map_err(|e| e.to_string())?;
+    let status = res.status();
+    let body: Value = res.json().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!("{url}: {status} {body}"));
+    }
+    Ok(body)
+}
+
+/// (p50 with nothing changed, p50 with a write to the keyset before each request), ms.
+async fn p50(http: &reqwest::Client, list: &str, query: &str) -> Result<(f64, f64), String> {
+    let mut unchanged = Vec::new();
+    for _ in 0..REPEAT {
+        let t = Instant::now();
+        get(http, list, query).await?;
+        unchanged.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let mut changed = Vec::new();
+    for k in 0..CHANGED_REPEAT {
+        let res = http
+            .patch(format!("{list}/bench-writer"))
+            .body(json!({"name": format!("writer {k} {query}")}).to_string())
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !res.status().is_success() {
+            return Err(format!("write: {}", res.status()));
+        }
+        let t = Instant::now();
+        get(http, list, query).await?;
+        changed.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok((median(unchanged), median(changed)))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
