@@ -298,7 +298,7 @@ async fn log_request(
     next: middleware::Next,
 ) -> axum::response::Response {
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    let path = request_log::loggable_path(req.uri().path());
     let started = std::time::Instant::now();
     let res = next.run(req).await;
     let ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -195,3 +195,38 @@ mod tests {
         assert_eq!(seen.0.lock().unwrap().0, b"GET /b 404 0.2ms\n");
     }
 }
+
+/// The path as the log shows it: a token in the path (`DELETE …/grant/{token}`, a
+/// revoke) is a credential, so only its first 8 characters are kept.
+pub fn loggable_path(path: &str) -> String {
+    match path.find("/grant/") {
+        Some(i) => {
+            let at = i + "/grant/".len();
+            let keep = path[at..]
+                .char_indices()
+                .nth(8)
+                .map_or(path.len(), |(b, _)| at + b);
+            if keep < path.len() {
+                format!("{}…", &path[..keep])
+            } else {
+                path.to_string()
+            }
+        }
+        None => path.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::loggable_path;
+
+    #[test]
+    fn a_revoked_token_is_not_written_whole_to_the_log() {
+        let p = "/v3/pam/demo/grant/qEF2AkF0GmXXXXXXXXXXXXXXXXXXX";
+        assert_eq!(loggable_path(p), "/v3/pam/demo/grant/qEF2AkF0…");
+        assert_eq!(
+            loggable_path("/v2/objects/demo/uuids/u1"),
+            "/v2/objects/demo/uuids/u1"
+        );
+    }
+}
