@@ -153,10 +153,19 @@ async fn server_filter_and_sort_reload_from_the_server() {
 #[tokio::test]
 async fn scrolling_to_the_end_loads_every_page() {
     let (_server, mut runner) = demo((120, 40)).await;
-    for _ in 0..10 {
-        runner.key(KeyCode::Char('G'));
+    // G: the last row at once, with the rows before it still to load.
+    runner.key(KeyCode::Char('G'));
+    assert!(runner.settle(WAIT).await);
+    assert_eq!(runner.app.users.counts(), "rows 166–265 of 265");
+    let last = runner.app.users.selected_id().map(str::to_string);
+    runner.key(KeyCode::Char('g'));
+    assert!(runner.settle(WAIT).await);
+    // Scrolling down loads page after page, to the same last row.
+    for _ in 0..30 {
+        runner.key(KeyCode::PageDown);
         assert!(runner.settle(WAIT).await);
     }
+    assert_eq!(runner.app.users.selected_id().map(str::to_string), last);
     assert_eq!(runner.app.users.rows.len(), 265);
     assert!(runner.app.users.exhausted);
     let mut ids: Vec<&str> = runner

@@ -108,6 +108,17 @@ pub fn is_custom_value(v: &Value) -> bool {
     !matches!(v, Value::Array(_) | Value::Object(_))
 }
 
+/// The id prefix PubNub's Chat SDK gives the records it keeps for itself (e.g.
+/// `PUBNUB_INTERNAL_MODERATION_<channel>` channels and memberships holding bans and
+/// mutes). Tools such as BizOps Workspace show them apart and do not edit them
+/// casually (spec §16.7).
+pub const INTERNAL_PREFIX: &str = "PUBNUB_INTERNAL";
+
+/// Whether an id is one of those records.
+pub fn is_internal_id(id: &str) -> bool {
+    id.starts_with(INTERNAL_PREFIX)
+}
+
 /// The field that orders a target's rows by their id: with no `sort` the order, and
 /// after any `sort` the tiebreak, is by it ascending (spec §6).
 pub fn id_sort_field(target: Target) -> &'static str {

@@ -157,10 +157,19 @@ fn custom(c: &Maybe<crate::api::types::Custom>, key: &str) -> String {
     }
 }
 
+/// An id as the lists show it: the Chat SDK's internal records marked `⚙`.
+pub fn marked_id(id: &str) -> String {
+    if crate::api::rules::is_internal_id(id) {
+        format!("⚙ {id}")
+    } else {
+        id.to_string()
+    }
+}
+
 /// A user's cell.
 pub fn user_cell(c: &Col, u: &User) -> String {
     match c {
-        Col::Id => u.user_id.clone(),
+        Col::Id => marked_id(&u.user_id),
         Col::Name => u.name.clone().unwrap_or_default(),
         Col::Status => maybe(&u.status),
         Col::Type => maybe(&u.kind),
@@ -175,7 +184,7 @@ pub fn user_cell(c: &Col, u: &User) -> String {
 /// A channel's cell.
 pub fn channel_cell(c: &Col, ch: &Channel) -> String {
     match c {
-        Col::Id => ch.channel_id.clone(),
+        Col::Id => marked_id(&ch.channel_id),
         Col::Name => ch.name.clone().unwrap_or_default(),
         Col::Status => maybe(&ch.status),
         Col::Type => maybe(&ch.kind),

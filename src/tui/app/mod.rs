@@ -202,6 +202,8 @@ pub struct App {
     /// The list columns chosen with `:columns`, and where they are kept (none in tests).
     pub columns: crate::tui::columns::Chosen,
     pub columns_path: Option<std::path::PathBuf>,
+    /// The Chat SDK record (`PUBNUB_INTERNAL…`) the user confirmed writing to.
+    pub internal_ok: Option<String>,
     /// The count probe on its way (live mode), and the list it is for.
     pub probe: Option<(RequestId, Tab)>,
     next_req: RequestId,
@@ -243,6 +245,7 @@ impl App {
             catch_up: None,
             export: None,
             probe: None,
+            internal_ok: None,
             columns: Default::default(),
             columns_path: None,
             next_req: 1,

@@ -433,3 +433,31 @@ fn enter_in_a_search_of_a_partly_loaded_list_searches_the_server() {
         "the local search is replaced by the server filter"
     );
 }
+
+#[test]
+fn a_chat_sdk_record_asks_before_a_write_key_acts() {
+    let (mut app, _) = App::new(Keymap::default_map(), session(), (120, 40));
+    let req = app.users.pending.unwrap();
+    let internal = User {
+        user_id: "PUBNUB_INTERNAL_MODERATOR".into(),
+        ..user(0)
+    };
+    app.update(Action::PageLoaded {
+        req,
+        result: Ok(PageData::Users(page(vec![internal], 1, None))),
+    });
+    key(&mut app, KeyCode::Char('e'));
+    assert!(
+        matches!(app.overlay, Overlay::None),
+        "the first press only explains"
+    );
+    assert!(app
+        .toasts
+        .iter()
+        .any(|t| t.text.contains("kept by PubNub's Chat SDK")));
+    key(&mut app, KeyCode::Char('e'));
+    assert!(
+        matches!(app.overlay, Overlay::Editor(_)),
+        "the second press goes on"
+    );
+}

@@ -50,6 +50,20 @@ impl App {
         true
     }
 
+    /// A write key on a record the Chat SDK keeps for itself (`PUBNUB_INTERNAL…`) asks
+    /// first: the first press says what it is, the same key again goes on.
+    pub(crate) fn refuse_internal(&mut self, id: &str, what: &str) -> bool {
+        if !crate::api::rules::is_internal_id(id) || self.internal_ok.as_deref() == Some(id) {
+            return false;
+        }
+        self.internal_ok = Some(id.to_string());
+        self.notify(
+            format!("{id} is kept by PubNub's Chat SDK (moderation and other internal data): {what} it can change how the app behaves. Press the key again to go on."),
+            true,
+        );
+        true
+    }
+
     pub(crate) fn refuse_busy(&mut self) -> bool {
         if self.pending_write.is_some() || self.bulk.is_some() {
             self.notify(

@@ -29,6 +29,14 @@ impl App {
         if self.refuse_token(op) {
             return;
         }
+        let id = self
+            .detail
+            .as_ref()
+            .map(|d| d.id.clone())
+            .unwrap_or_default();
+        if self.refuse_internal(&id, "changing its relations") {
+            return;
+        }
         let Some(d) = &self.detail else { return };
         let editor = match &d.relations {
             Relations::Memberships(l) => RelationEditor::memberships(&d.id, &l.rows),

@@ -42,7 +42,7 @@ impl App {
                             crate::api::access::Operation::RemoveChannel(id.clone())
                         }
                     };
-                    if self.refuse_token(op) {
+                    if self.refuse_token(op) || self.refuse_internal(id, "removing") {
                         return;
                     }
                 }

@@ -32,6 +32,14 @@ impl App {
         if self.refuse_token(op) {
             return;
         }
+        let id = match &entity {
+            Some(Entity::User(u)) => u.user_id.clone(),
+            Some(Entity::Channel(c)) => c.channel_id.clone(),
+            None => return,
+        };
+        if self.refuse_internal(&id, "editing") {
+            return;
+        }
         let editor = match &entity {
             Some(Entity::User(u)) => Editor::edit_user(u),
             Some(Entity::Channel(c)) => Editor::edit_channel(c),

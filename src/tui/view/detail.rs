@@ -127,6 +127,12 @@ pub fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
             accent(),
         ));
     }
+    if crate::api::rules::is_internal_id(&d.id) {
+        title.push(Span::styled(
+            "⚙ kept by the Chat SDK ",
+            ratatui::style::Style::default().fg(ratatui::style::Color::Magenta),
+        ));
+    }
     if app.removed.contains(&d.id) {
         title.push(Span::styled("removed on the server ", error_style()));
     } else if app.flash.contains_key(&d.id) {

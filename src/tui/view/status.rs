@@ -46,15 +46,22 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
             accent(),
         ));
     }
+    // The origin only when there is room: the list's state comes first.
+    let (name, counts, filter, sort) = focused_summary(app);
+    let state_w =
+        name.len() + counts.len() + filter.as_ref().map_or(0, |f| f.len() + 12) + sort.len() + 12;
+    let roomy = area.width as usize >= state_w + 70;
     let backend = match &app.session.backend {
         Backend::Local => "local server".to_string(),
-        Backend::LocalServer(origin) => format!(
+        Backend::LocalServer(origin) if roomy => format!(
             "local server {}",
             origin
                 .trim_start_matches("http://")
                 .trim_start_matches("https://")
         ),
-        Backend::PubNub(origin) => format!("PubNub {origin}"),
+        Backend::LocalServer(_) => "local server".to_string(),
+        Backend::PubNub(origin) if roomy => format!("PubNub {origin}"),
+        Backend::PubNub(_) => "PubNub".to_string(),
     };
     spans.push(Span::styled(
         format!("keyset {} ", app.session.keyset),
@@ -85,7 +92,6 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         ));
         spans.push(Span::raw(" "));
     }
-    let (name, counts, filter, sort) = focused_summary(app);
     spans.push(Span::raw(format!("│ {name}: {counts} ")));
     if let Some(f) = filter {
         spans.push(Span::styled(format!("│ filter: {f} "), accent()));
@@ -93,11 +99,12 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     if !sort.is_empty() {
         spans.push(Span::styled(format!("│ sort: {sort} "), accent()));
     }
-    // The hints of the current mode get their share of the width first (whole hints
-    // only, the most useful first); the state on the left is cut to what remains.
+    // The hints of the current mode fill what the state leaves (whole hints only, the
+    // most useful first).
     let width = area.width as usize;
     let used: usize = spans.iter().map(|s| s.width()).sum();
-    let share = (width * 2 / 5).max(width.saturating_sub(used + 1));
+    // The state first; the hints get what is left, and `? help` at least.
+    let share = width.saturating_sub(used + 1).max(8);
     let hints = crate::tui::help::fit_hints(&crate::tui::help::hints(app), share);
     let hint_w = unicode_width::UnicodeWidthStr::width(hints.as_str()) as u16;
     let left = Rect::new(

@@ -70,7 +70,7 @@ fn membership_columns(width: u16) -> Vec<Column<'static, Membership>> {
         Column {
             title: "channel".into(),
             width: Constraint::Fill(3),
-            cell: Box::new(|m: &Membership| m.channel.id().to_string()),
+            cell: Box::new(|m: &Membership| columns::marked_id(m.channel.id())),
         },
         Column {
             title: "name".into(),
@@ -106,7 +106,7 @@ fn member_columns(width: u16) -> Vec<Column<'static, Member>> {
         Column {
             title: "user".into(),
             width: Constraint::Fill(3),
-            cell: Box::new(|m: &Member| m.uuid.id().to_string()),
+            cell: Box::new(|m: &Member| columns::marked_id(m.uuid.id())),
         },
         Column {
             title: "name".into(),
@@ -160,6 +160,10 @@ fn title_for<T: RowData>(name: &str, list: &ListState<T>, spinner: usize) -> Lin
     }
     if let Some(f) = &list.filter {
         spans.push(Span::styled(format!("filter: {} ", truncate(f, 40)), dim()));
+    }
+    if !list.sort.is_empty() {
+        let keys: Vec<String> = list.sort.iter().map(ToString::to_string).collect();
+        spans.push(Span::styled(format!("sort: {} ", keys.join(",")), dim()));
     }
     Line::from(spans)
 }
