@@ -12,6 +12,10 @@ use crate::tui::editor::EditTarget;
 use crate::tui::list::{ListState, RowData, PAGE_SIZE};
 use crate::tui::live::{LiveState, MAX_CHANNELS};
 
+/// Ticks (≈100 ms each) an own save waits for its live event before the app says that
+/// the keyset seems to have App Context events off.
+pub const EVENT_WAIT_TICKS: u8 = 50;
+
 /// How many spinner ticks (≈100 ms each) a changed row stays highlighted.
 pub const FLASH_TICKS: u8 = 12;
 
@@ -255,6 +259,42 @@ impl App {
         self.warn_editor(&id, false);
     }
 
+    /// A save of ours to `id` succeeded: with live updates connected and `id`
+    /// watched, its event should follow within a few seconds.
+    pub(crate) fn expect_own_event(&mut self, id: &str, etag: &str) {
+        // The event may come before the write's own answer.
+        if self.seen_etags.iter().any(|e| e == etag) {
+            return;
+        }
+        if self.live == LiveState::Live
+            && self.watched.iter().any(|w| w == id)
+            && !self.events_off_said
+        {
+            self.awaiting_event = Some((id.to_string(), EVENT_WAIT_TICKS));
+        }
+    }
+
+    /// A tick: an own save still without its event after the wait means events are off.
+    pub(crate) fn age_awaited_event(&mut self) {
+        let Some((id, ticks)) = &mut self.awaiting_event else {
+            return;
+        };
+        *ticks = ticks.saturating_sub(1);
+        if *ticks > 0 {
+            return;
+        }
+        let id = id.clone();
+        self.awaiting_event = None;
+        if self.live != LiveState::Live {
+            return; // the connection dropped: that explains it
+        }
+        self.events_off_said = true;
+        self.notify(
+            format!("Your save of {id} sent no App Context event within 5 s: events seem to be off for this keyset, so others' changes will not show live either (Admin Portal: the keyset's App Context settings, User / Channel / Membership Metadata Events). r reloads."),
+            true,
+        );
+    }
+
     /// Remembers an eTag a save of ours produced.
     pub(crate) fn note_own_etag(&mut self, etag: String) {
         self.own_etags.push_back(etag);
@@ -290,6 +330,15 @@ impl App {
                     return;
                 };
                 let is_user = e.object == EventObject::User;
+                if self.awaiting_event.as_ref().is_some_and(|(w, _)| *w == id) {
+                    self.awaiting_event = None; // events are on
+                }
+                if let Some(t) = e.data.get("eTag").and_then(|v| v.as_str()) {
+                    self.seen_etags.push_back(t.to_string());
+                    while self.seen_etags.len() > 32 {
+                        self.seen_etags.pop_front();
+                    }
+                }
                 let own = self.is_own(&id, e.data.get("eTag").and_then(|v| v.as_str()));
                 match e.action {
                     EventAction::Set => {

@@ -202,6 +202,12 @@ pub struct App {
     /// The list columns chosen with `:columns`, and where they are kept (none in tests).
     pub columns: crate::tui::columns::Chosen,
     pub columns_path: Option<std::path::PathBuf>,
+    /// An own save waiting for its live event (id, ticks left), and whether the app
+    /// already said that events seem to be off.
+    pub awaiting_event: Option<(String, u8)>,
+    pub events_off_said: bool,
+    /// eTags of the last events seen (an own save's event can beat its answer).
+    pub seen_etags: std::collections::VecDeque<String>,
     /// The Chat SDK record (`PUBNUB_INTERNAL…`) the user confirmed writing to.
     pub internal_ok: Option<String>,
     /// The count probe on its way (live mode), and the list it is for.
@@ -246,6 +252,9 @@ impl App {
             export: None,
             probe: None,
             internal_ok: None,
+            awaiting_event: None,
+            events_off_said: false,
+            seen_etags: Default::default(),
             columns: Default::default(),
             columns_path: None,
             next_req: 1,
@@ -286,6 +295,7 @@ impl App {
         self.busy()
             || !self.flash.is_empty()
             || self.toasts.iter().any(|t| !t.error)
+            || self.awaiting_event.is_some()
             || self.users.found_due > 0
             || self.channels.found_due > 0
             || self.detail.as_ref().is_some_and(|d| match &d.relations {
@@ -313,6 +323,7 @@ impl App {
                 self.fade_flash();
                 self.age_toasts();
                 self.search_tick(&mut cmds);
+                self.age_awaited_event();
             }
             Action::LiveEvent(e) => self.on_live_event(e, &mut cmds),
             Action::LiveState(s) => self.on_live_state(s, &mut cmds),

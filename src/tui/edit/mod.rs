@@ -112,6 +112,11 @@ impl App {
         match (pending.purpose, result) {
             (Purpose::Save { before }, Ok(WriteDone::Saved(entity))) => {
                 self.note_own_etag(etag(&entity));
+                let id = match &entity {
+                    Entity::User(u) => u.user_id.clone(),
+                    Entity::Channel(c) => c.channel_id.clone(),
+                };
+                self.expect_own_event(&id, &etag(&entity));
                 if let Overlay::Editor(_) = self.overlay {
                     self.overlay = Overlay::None;
                 }
