@@ -38,6 +38,8 @@ pub trait FocusedList {
     fn loading(&self) -> bool;
     /// What the list shows.
     fn source(&self) -> Source;
+    /// Hides or shows soft-deleted rows; returns whether they are now hidden.
+    fn toggle_deleted(&mut self) -> bool;
     /// A tick of the server search's debounce (see [`ListState::search_tick`]).
     fn search_tick(&mut self, req: RequestId) -> Option<(Source, ListQuery)>;
     /// The marked rows that are loaded, as JSON.
@@ -78,6 +80,15 @@ impl<T: RowData> FocusedList for ListState<T> {
     }
     fn source(&self) -> Source {
         self.source.clone()
+    }
+    fn toggle_deleted(&mut self) -> bool {
+        let keep = self.selected_id().map(str::to_string);
+        self.hide_deleted = !self.hide_deleted;
+        self.recompute_visible();
+        if let Some(id) = keep {
+            self.select_id(&id);
+        }
+        self.hide_deleted
     }
     fn search_tick(&mut self, req: RequestId) -> Option<(Source, ListQuery)> {
         ListState::search_tick(self, req)

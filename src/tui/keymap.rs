@@ -46,6 +46,7 @@ pub enum Intent {
     Command,
     Describe,
     SortColumn,
+    ToggleDeleted,
 }
 
 /// Every intent with its config name and what the help screen says about it.
@@ -144,6 +145,11 @@ pub const INTENTS: &[(Intent, &str, &str)] = &[
         Intent::SortColumn,
         "sort_column",
         "sort by a column shown: ascending, descending, then the next column",
+    ),
+    (
+        Intent::ToggleDeleted,
+        "toggle_deleted",
+        "hide or show soft-deleted rows (Chat SDK: status deleted)",
     ),
 ];
 

@@ -32,7 +32,14 @@ pub trait RowData: Clone + serde::Serialize {
     fn row_id(&self) -> &str;
     /// Lower-cased text the local search looks in.
     fn haystack(&self) -> String;
+    /// Soft-deleted the Chat SDK way: `status` "deleted" (of the record, or for a
+    /// relation of the record on its other side).
+    fn soft_deleted(&self) -> bool;
 }
+
+/// The `status` PubNub's Chat SDK writes when it soft-deletes a user or channel
+/// (`DELETED = "deleted"` in pubnub/kmp-chat's Constants.kt; spec §16.7).
+pub const SOFT_DELETED: &str = "deleted";
 
 fn lower(parts: &[Option<&str>]) -> String {
     let mut s = String::new();
@@ -54,6 +61,10 @@ fn custom_text(c: Option<&crate::api::types::Custom>) -> String {
 }
 
 impl RowData for User {
+    fn soft_deleted(&self) -> bool {
+        self.status.as_ref().map(String::as_str) == Some(SOFT_DELETED)
+    }
+
     fn row_id(&self) -> &str {
         &self.user_id
     }
@@ -72,6 +83,10 @@ impl RowData for User {
 }
 
 impl RowData for Channel {
+    fn soft_deleted(&self) -> bool {
+        self.status.as_ref().map(String::as_str) == Some(SOFT_DELETED)
+    }
+
     fn row_id(&self) -> &str {
         &self.channel_id
     }
@@ -89,6 +104,10 @@ impl RowData for Channel {
 }
 
 impl RowData for Membership {
+    fn soft_deleted(&self) -> bool {
+        matches!(&self.channel, Related::Expanded(c) if c.status.as_ref().map(String::as_str) == Some(SOFT_DELETED))
+    }
+
     fn row_id(&self) -> &str {
         self.channel.id()
     }
@@ -109,6 +128,10 @@ impl RowData for Membership {
 }
 
 impl RowData for Member {
+    fn soft_deleted(&self) -> bool {
+        matches!(&self.uuid, Related::Expanded(u) if u.status.as_ref().map(String::as_str) == Some(SOFT_DELETED))
+    }
+
     fn row_id(&self) -> &str {
         self.uuid.id()
     }
@@ -174,6 +197,8 @@ pub struct ListState<T> {
     /// Rows the server has beyond those this list knew of (created elsewhere), until
     /// the list is reloaded.
     pub new_rows: u64,
+    /// Soft-deleted rows (Chat SDK) are left out of `visible`.
+    pub hide_deleted: bool,
 }
 
 /// Ticks (≈100 ms each) of typing pause before the search goes to the server.
@@ -207,6 +232,7 @@ impl<T: RowData> ListState<T> {
             found_pending: None,
             found_total: None,
             new_rows: 0,
+            hide_deleted: false,
         }
     }
 
@@ -569,8 +595,12 @@ impl<T: RowData> ListState<T> {
             Some(rest) => (true, rest.to_lowercase()),
             None => (false, needle.to_lowercase()),
         };
-        self.visible = if needle.is_empty() {
+        self.visible = if needle.is_empty() && !self.hide_deleted {
             (0..self.rows.len()).collect()
+        } else if needle.is_empty() {
+            (0..self.rows.len())
+                .filter(|&i| !self.rows[i].soft_deleted())
+                .collect()
         } else {
             let n = self.rows.len();
             self.haystacks
@@ -579,6 +609,7 @@ impl<T: RowData> ListState<T> {
                 .enumerate()
                 .filter(|(i, h)| h.contains(&needle) != invert && (*i < n || !invert))
                 .map(|(i, _)| i)
+                .filter(|&i| !self.hide_deleted || !self.row(i).is_some_and(RowData::soft_deleted))
                 .collect()
         };
         if self.selected >= self.visible.len() {

@@ -21,8 +21,15 @@ PY
 cli import "$tmp/users.jsonl" >/dev/null
 wait_eq "5000" sh -c "'$bin' --origin '$origin' --subscribe-key $keyset users list --limit 1 --count --format json | python3 -c 'import sys,json; print(json.load(sys.stdin)[\"totalCount\"])'"
 
+cli users set u-00001 --status deleted >/dev/null   # soft-deleted the Chat SDK way
 start_tui
 wait_for "shown 100 of 5000"
+wait_for "u-00001"
+keys H
+wait_gone "u-00001"
+keys H
+wait_for "u-00001"
+ok "H hides and shows soft-deleted users"
 keys G
 wait_for "rows 4901–5000 of 5000"
 wait_for "u-04999"

@@ -204,6 +204,16 @@ impl App {
             Intent::Command => self.overlay = Overlay::Command(Box::default()),
             Intent::Describe => self.start_describe(),
             Intent::SortColumn => self.sort_by_next_column(cmds),
+            Intent::ToggleDeleted => {
+                if let Some(hidden) = self.with_focused(|l| l.toggle_deleted()) {
+                    let text = if hidden {
+                        "Soft-deleted rows (status deleted) hidden; H shows them"
+                    } else {
+                        "Soft-deleted rows shown"
+                    };
+                    self.notify(text, false);
+                }
+            }
         }
     }
 

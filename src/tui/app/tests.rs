@@ -461,3 +461,25 @@ fn a_chat_sdk_record_asks_before_a_write_key_acts() {
         "the second press goes on"
     );
 }
+
+#[test]
+fn h_hides_and_shows_chat_sdk_soft_deleted_rows() {
+    let (mut app, _) = App::new(Keymap::default_map(), session(), (120, 40));
+    let req = app.users.pending.unwrap();
+    let mut gone = user(1);
+    gone.status = crate::api::types::Maybe::Value("deleted".into());
+    app.update(Action::PageLoaded {
+        req,
+        result: Ok(PageData::Users(page(vec![user(0), gone, user(2)], 3, None))),
+    });
+    key(&mut app, KeyCode::Char('H'));
+    let shown: Vec<&str> = app
+        .users
+        .visible
+        .iter()
+        .map(|&i| app.users.rows[i].user_id.as_str())
+        .collect();
+    assert_eq!(shown, vec!["user-000", "user-002"]);
+    key(&mut app, KeyCode::Char('H'));
+    assert_eq!(app.users.visible.len(), 3);
+}

@@ -127,6 +127,14 @@ pub fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
             accent(),
         ));
     }
+    let soft_deleted = match &d.entity {
+        Some(Entity::User(u)) => crate::tui::list::RowData::soft_deleted(u),
+        Some(Entity::Channel(c)) => crate::tui::list::RowData::soft_deleted(c),
+        None => false,
+    };
+    if soft_deleted {
+        title.push(Span::styled("soft-deleted (Chat SDK) ", dim()));
+    }
     if crate::api::rules::is_internal_id(&d.id) {
         title.push(Span::styled(
             "⚙ kept by the Chat SDK ",

@@ -274,6 +274,11 @@ fn draw_table<T: RowData>(
             } else {
                 Style::default()
             };
+            if row.soft_deleted() {
+                style = style
+                    .fg(ratatui::style::Color::DarkGray)
+                    .add_modifier(Modifier::ITALIC);
+            }
             if app.removed.contains(id) {
                 style = style
                     .fg(ratatui::style::Color::Red)
