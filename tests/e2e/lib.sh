@@ -51,6 +51,9 @@ start_server() {
   cat "$tmp/server.log" >&2
   fail "appctx serve did not start"
 }
+# How many request-log lines of `serve` match an extended regex. The log is written
+# by a background thread and flushed every 200 ms, so it settles first.
+log_count() { sleep 0.5; grep -cE "$1" "$tmp/server.log" || true; }
 stop_server() { kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
 restart_server() {
   local port=${origin##*:}

@@ -33,13 +33,13 @@ keys :
 typed "user bob"
 keys Enter
 wait_for "Bob"
-writes_before=$(grep -c "PATCH" "$tmp/server.log" || true)
+writes_before=$(log_count "PATCH")
 keys e
 wait_for "Access Manager would refuse it: this token has no \`update\`"
 screen | grep -qF "on uuid \`bob\`" || fail "the refusal does not name bob"
 sleep 0.5
 screen | grep -q "Ctrl-s" && fail "the editor opened on a record the token may not update"
-[ "$(grep -c "PATCH" "$tmp/server.log" || true)" = "$writes_before" ] || fail "a refused write was sent"
+[ "$(log_count "PATCH")" = "$writes_before" ] || fail "a refused write was sent"
 ok "a write the token cannot do is refused before sending"
 keys x
 

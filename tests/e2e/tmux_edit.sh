@@ -187,7 +187,7 @@ ok "a record removed meanwhile is re-created on request"
 # --- memberships manager: two added and one removed in one call ------------------------
 cli memberships set "$id" --channel general >/dev/null
 wait_for "Memberships shown 1 of 1"
-patches_before=$(grep -c "PATCH /v2/objects/demo/uuids/$id/channels" "$tmp/server.log" || true)
+patches_before=$(log_count "PATCH /v2/objects/demo/uuids/$id/channels")
 keys m
 wait_for "Memberships of user $id"
 keys Space                                # mark general for removal
@@ -207,7 +207,7 @@ wait_for "2 of 2 channels loaded"
 keys Space Space Enter
 keys C-s
 wait_for "Memberships updated"
-patches_after=$(grep -c "PATCH /v2/objects/demo/uuids/$id/channels" "$tmp/server.log" || true)
+patches_after=$(log_count "PATCH /v2/objects/demo/uuids/$id/channels")
 [ $((patches_after - patches_before)) = 1 ] || fail "memberships manager made $((patches_after - patches_before)) calls"
 channels=$(cli memberships list "$id" | python3 -c 'import sys,json; d=json.load(sys.stdin); d=d.get("data",d); print(",".join(sorted(m["channel"]["id"] for m in d)))')
 [ "$channels" = "product.roadmap,random" ] || fail "memberships after the manager: $channels"
@@ -281,7 +281,7 @@ terminal_restored
 ok "80x24: e, Ctrl-e and save work on a small terminal"
 
 # --- --read-only refuses every write key; nothing is sent -------------------------------
-writes_before=$(grep -cE "^(PATCH|DELETE|POST) " "$tmp/server.log" || true)
+writes_before=$(log_count "^(PATCH|DELETE|POST) ")
 start_tui --read-only
 wait_for "READ-ONLY"
 for k in e n d u m; do
@@ -289,7 +289,7 @@ for k in e n d u m; do
   wait_for "Read-only session"
   keys Escape
 done
-writes_after=$(grep -cE "^(PATCH|DELETE|POST) " "$tmp/server.log" || true)
+writes_after=$(log_count "^(PATCH|DELETE|POST) ")
 [ "$writes_before" = "$writes_after" ] || fail "read-only sent $((writes_after - writes_before)) writes"
 ok "--read-only refuses e, n, d, u, m and sends nothing"
 
