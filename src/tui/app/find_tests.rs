@@ -204,21 +204,10 @@ fn a_poll_in_live_mode_counts_rows_created_elsewhere() {
 #[test]
 fn a_membership_row_follows_a_rename_of_its_channel() {
     use crate::api::subscribe::{EventAction, EventObject, ObjectEvent};
-    use crate::api::types::{Channel, Membership, Related};
+    use crate::api::types::Related;
     let (mut app, cmds) = loaded(100, 250);
     let req = fetch_req(&cmds, &Source::Memberships("user-000".into())).unwrap();
-    let m = Membership {
-        channel: Related::Expanded(Channel {
-            channel_id: "general".into(),
-            name: Some("General".into()),
-            ..Default::default()
-        }),
-        kind: Default::default(),
-        status: Default::default(),
-        custom: Default::default(),
-        updated: "2026-01-01T00:00:00Z".into(),
-        etag: "x".into(),
-    };
+    let m = super::tests::general_membership();
     let cmds = app.update(Action::PageLoaded {
         req,
         result: Ok(PageData::Memberships(page(vec![m], 1, None))),

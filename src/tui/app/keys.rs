@@ -339,13 +339,8 @@ impl App {
                 .filter_map(|c| c.sort_field())
                 .collect()
         } else {
-            // Relations: their own fields, then the other side's name.
-            match self.current_target() {
-                Target::Memberships => {
-                    vec!["channel.id", "channel.name", "status", "type", "updated"]
-                }
-                _ => vec!["uuid.id", "uuid.name", "status", "type", "updated"],
-            }
+            // Relations: every field the wire sorts them by.
+            crate::api::rules::sort_fields(self.current_target()).to_vec()
         };
         if fields.is_empty() {
             return;

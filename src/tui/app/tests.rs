@@ -59,6 +59,22 @@ pub(super) fn fetch_req(cmds: &[Command], want: &Source) -> Option<RequestId> {
 }
 
 /// An app whose users list holds `n` users (of `total`), with a next cursor if more.
+/// A membership in channel `general` ("General").
+pub(super) fn general_membership() -> Membership {
+    Membership {
+        channel: Related::Expanded(Channel {
+            channel_id: "general".into(),
+            name: Some("General".into()),
+            ..Default::default()
+        }),
+        kind: Default::default(),
+        status: Default::default(),
+        custom: Default::default(),
+        updated: "2026-01-01T00:00:00Z".into(),
+        etag: "x".into(),
+    }
+}
+
 pub(super) fn loaded(n: usize, total: u64) -> (App, Vec<Command>) {
     let (mut app, cmds) = App::new(Keymap::default_map(), session(), (120, 40));
     let req = fetch_req(&cmds, &Source::Users).expect("users fetched at start");
@@ -208,18 +224,7 @@ fn local_search_filters_loaded_rows_and_esc_clears_it() {
 fn enter_on_a_membership_opens_the_channel_and_esc_goes_back() {
     let (mut app, cmds) = loaded(5, 5);
     let mreq = fetch_req(&cmds, &Source::Memberships("user-000".into())).unwrap();
-    let m = Membership {
-        channel: Related::Expanded(Channel {
-            channel_id: "general".into(),
-            name: Some("General".into()),
-            ..Default::default()
-        }),
-        kind: Default::default(),
-        status: Default::default(),
-        custom: Default::default(),
-        updated: "2026-01-01T00:00:00Z".into(),
-        etag: "x".into(),
-    };
+    let m = general_membership();
     app.update(Action::PageLoaded {
         req: mreq,
         result: Ok(PageData::Memberships(page(vec![m], 1, None))),

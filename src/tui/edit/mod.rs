@@ -112,11 +112,7 @@ impl App {
         match (pending.purpose, result) {
             (Purpose::Save { before }, Ok(WriteDone::Saved(entity))) => {
                 self.note_own_etag(etag(&entity));
-                let id = match &entity {
-                    Entity::User(u) => u.user_id.clone(),
-                    Entity::Channel(c) => c.channel_id.clone(),
-                };
-                self.expect_own_event(&id, &etag(&entity));
+                self.expect_own_event(id_of(&entity), &etag(&entity));
                 if let Overlay::Editor(_) = self.overlay {
                     self.overlay = Overlay::None;
                 }

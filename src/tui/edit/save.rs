@@ -24,27 +24,15 @@ impl App {
             },
             Focus::Detail => self.detail.as_ref().and_then(|d| d.entity.clone()),
         };
-        let op = match &entity {
-            Some(Entity::User(u)) => Operation::SetUser(u.user_id.clone()),
-            Some(Entity::Channel(c)) => Operation::SetChannel(c.channel_id.clone()),
-            None => return,
+        let Some(entity) = entity else { return };
+        let id = id_of(&entity).to_string();
+        let (op, editor) = match &entity {
+            Entity::User(u) => (Operation::SetUser(id.clone()), Editor::edit_user(u)),
+            Entity::Channel(c) => (Operation::SetChannel(id.clone()), Editor::edit_channel(c)),
         };
-        if self.refuse_token(op) {
+        if self.refuse_token(op) || self.refuse_internal(&id, "editing") {
             return;
         }
-        let id = match &entity {
-            Some(Entity::User(u)) => u.user_id.clone(),
-            Some(Entity::Channel(c)) => c.channel_id.clone(),
-            None => return,
-        };
-        if self.refuse_internal(&id, "editing") {
-            return;
-        }
-        let editor = match &entity {
-            Some(Entity::User(u)) => Editor::edit_user(u),
-            Some(Entity::Channel(c)) => Editor::edit_channel(c),
-            None => return,
-        };
         self.overlay = Overlay::Editor(Box::new(editor));
     }
 

@@ -47,37 +47,43 @@ fn value_text(v: &serde_json::Value) -> String {
     }
 }
 
+/// The fields the detail shows, named, and the custom map.
+fn fields(e: &Entity) -> (Vec<(&'static str, Option<&str>)>, &Maybe<Custom>) {
+    match e {
+        Entity::User(u) => (
+            vec![
+                ("name", u.name.as_deref()),
+                ("email", u.email.as_deref()),
+                ("externalId", u.external_id.as_deref()),
+                ("profileUrl", u.profile_url.as_deref()),
+                ("status", maybe(&u.status)),
+                ("type", maybe(&u.kind)),
+                ("updated", Some(&u.updated)),
+                ("eTag", Some(&u.etag)),
+            ],
+            &u.custom,
+        ),
+        Entity::Channel(c) => (
+            vec![
+                ("name", c.name.as_deref()),
+                ("description", c.description.as_deref()),
+                ("status", maybe(&c.status)),
+                ("type", maybe(&c.kind)),
+                ("updated", Some(&c.updated)),
+                ("eTag", Some(&c.etag)),
+            ],
+            &c.custom,
+        ),
+    }
+}
+
 /// Whether the detail shows every field and custom entry of `entity` whole in `inner`.
 fn fits(entity: Option<&Entity>, inner: Rect) -> bool {
     let value_w = (inner.width as usize).saturating_sub(14);
     let w = |s: &str| unicode_width::UnicodeWidthStr::width(s);
-    let (values, custom): (Vec<Option<&str>>, &Maybe<Custom>) = match entity {
-        None => return true,
-        Some(Entity::User(u)) => (
-            vec![
-                u.name.as_deref(),
-                u.email.as_deref(),
-                u.external_id.as_deref(),
-                u.profile_url.as_deref(),
-                maybe(&u.status),
-                maybe(&u.kind),
-                Some(&u.updated),
-                Some(&u.etag),
-            ],
-            &u.custom,
-        ),
-        Some(Entity::Channel(c)) => (
-            vec![
-                c.name.as_deref(),
-                c.description.as_deref(),
-                maybe(&c.status),
-                maybe(&c.kind),
-                Some(&c.updated),
-                Some(&c.etag),
-            ],
-            &c.custom,
-        ),
-    };
+    let Some(entity) = entity else { return true };
+    let (named, custom) = fields(entity);
+    let values: Vec<Option<&str>> = named.iter().map(|(_, v)| *v).collect();
     let custom_rows = match custom {
         Maybe::Value(m) if !m.is_empty() => m.len() + 1,
         _ => 1,
@@ -196,30 +202,11 @@ pub fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
             );
             return;
         }
-        Some(Entity::User(u)) => (
-            vec![
-                field("name", u.name.as_deref(), w),
-                field("email", u.email.as_deref(), w),
-                field("externalId", u.external_id.as_deref(), w),
-                field("profileUrl", u.profile_url.as_deref(), w),
-                field("status", maybe(&u.status), w),
-                field("type", maybe(&u.kind), w),
-                field("updated", Some(&u.updated), w),
-                field("eTag", Some(&u.etag), w),
-            ],
-            &u.custom,
-        ),
-        Some(Entity::Channel(c)) => (
-            vec![
-                field("name", c.name.as_deref(), w),
-                field("description", c.description.as_deref(), w),
-                field("status", maybe(&c.status), w),
-                field("type", maybe(&c.kind), w),
-                field("updated", Some(&c.updated), w),
-                field("eTag", Some(&c.etag), w),
-            ],
-            &c.custom,
-        ),
+        Some(e) => {
+            let (named, custom) = fields(e);
+            let lines = named.into_iter().map(|(n, v)| field(n, v, w)).collect();
+            (lines, custom)
+        }
     };
     let n = lines.len() as u16;
     let [top, bottom] =
