@@ -19,6 +19,7 @@ pub mod params;
 pub mod render;
 pub mod request_log;
 pub mod routes;
+pub mod search_index;
 pub mod seed;
 pub mod signing;
 pub mod sql;

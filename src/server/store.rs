@@ -17,6 +17,7 @@ use super::model::{now_micros, sort_key, Kind, ObjectRow, RelationRow};
 use super::page_cache::{after, ListKey, PageCache, KEY_EVERY};
 use super::params::{Include, ListParams};
 use super::render;
+use super::search_index;
 use super::sql::{compile, decode_pattern};
 use crate::api::rules::MAX_RECORD_BYTES;
 use crate::api::types::Custom;
@@ -168,6 +169,7 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     // Reads through the OS page cache instead of copying pages into a small cache.
     conn.pragma_update(None, "mmap_size", 268_435_456i64)?;
     conn.pragma_update(None, "foreign_keys", "OFF")?;
+    search_index::register(&conn)?;
     conn.create_scalar_function(
         "pn_like",
         2,
@@ -266,6 +268,7 @@ impl Store {
     ) -> rusqlite::Result<Store> {
         let writer = open_connection(path)?;
         writer.execute_batch(SCHEMA)?;
+        search_index::create(&writer)?;
         let readers = (0..4)
             .map(|_| open_connection(path).map(Mutex::new))
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -501,53 +504,63 @@ impl Store {
         kind: Kind,
         p: &ListParams,
     ) -> Result<(Vec<ObjectRow>, Option<u64>), ApiError> {
-        let target = match kind {
-            Kind::User => Target::Users,
-            Kind::Channel => Target::Channels,
-        };
-        let mut where_sql = "o.sub_key = ? AND o.kind = ?".to_string();
-        let mut args: Vec<SqlValue> =
-            vec![SqlValue::Text(sub.into()), SqlValue::Integer(kind as i64)];
-        if let Some(f) = &p.filter {
-            let cond = compile(f, target)?;
-            where_sql.push_str(" AND ");
-            where_sql.push_str(&cond.sql);
-            args.extend(cond.params);
-        }
-        let columns = order_columns(p, false, &["o.id_k", "o.id"]);
-        let order = order_sql(&columns);
-        let keys = key_select(&columns);
+        let q = ObjectQuery::new(sub, kind, p)?;
         let list = ListKey {
             sub: sub.to_string(),
             list: format!("{kind:?}"),
-            order: order.clone(),
+            order: q.order.clone(),
             filter: filter_key(p),
         };
         self.read(|c| {
             self.budgeted(c, || {
                 let page = |seek: Option<Seek>| {
-                    let mut page_args = args.clone();
+                    let mut page_args = q.args.clone();
                     let (seek_sql, tail) = seek_or_offset(seek, &mut page_args, p);
-                    let sql = format!(
-                        "SELECT {OBJECT_COLS}, {keys} FROM objects o WHERE {where_sql}{seek_sql} ORDER BY {order} {tail}"
-                    );
-                    let mut stmt = c.prepare_cached(&sql)?;
+                    let mut stmt = c.prepare_cached(&q.page_sql(&seek_sql, tail))?;
                     let rows = stmt
                         .query_map(params_from_iter(page_args), |r| {
-                            Ok((object_from_row(r, 0)?, sort_values(r, 11, columns.len())?))
+                            Ok((object_from_row(r, 0)?, sort_values(r, 11, q.columns.len())?))
                         })?
                         .collect::<rusqlite::Result<Vec<_>>>()?;
                     Ok(rows)
                 };
                 let count = || {
-                    let sql = format!("SELECT COUNT(*) FROM objects o WHERE {where_sql}");
                     let n: i64 = c
-                        .prepare_cached(&sql)?
-                        .query_row(params_from_iter(args.clone()), |r| r.get(0))?;
+                        .prepare_cached(&q.count_sql())?
+                        .query_row(params_from_iter(q.args.clone()), |r| r.get(0))?;
                     Ok(n as u64)
                 };
-                self.paged(&list, &columns, p, page, count)
+                self.paged(&list, &q.columns, p, page, count)
             })
+        })
+    }
+
+    /// How SQLite runs the first page and the count of [`Store::list_objects`]
+    /// (`EXPLAIN QUERY PLAN`, one line per step), so tests can pin that a query is
+    /// answered from an index rather than by reading every row.
+    pub fn list_objects_plan(
+        &self,
+        sub: &str,
+        kind: Kind,
+        p: &ListParams,
+    ) -> Result<Vec<String>, ApiError> {
+        let q = ObjectQuery::new(sub, kind, p)?;
+        let mut page_args = q.args.clone();
+        let (seek_sql, tail) = seek_or_offset(None, &mut page_args, p);
+        let plan =
+            |c: &Connection, sql: &str, args: Vec<SqlValue>| -> Result<Vec<String>, ApiError> {
+                let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+                let lines = stmt
+                    .query_map(params_from_iter(args), |r| r.get::<_, String>(3))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(lines)
+            };
+        self.read(|c| {
+            let mut lines = vec!["page:".to_string()];
+            lines.extend(plan(c, &q.page_sql(&seek_sql, tail), page_args)?);
+            lines.push("count:".to_string());
+            lines.extend(plan(c, &q.count_sql(), q.args.clone())?);
+            Ok(lines)
         })
     }
 
@@ -964,6 +977,62 @@ struct Seek {
 /// The SQL after the `WHERE` condition that selects the page: ` AND (past the key)`
 /// when seeking, then `LIMIT ? OFFSET ?` (the offset counted from the key, or from the
 /// start). Pushes its parameters onto `args`.
+/// The parts of a user or channel list query: its condition, order and parameters.
+struct ObjectQuery {
+    where_sql: String,
+    args: Vec<SqlValue>,
+    columns: Vec<(String, bool)>,
+    order: String,
+    keys: String,
+}
+
+impl ObjectQuery {
+    fn new(sub: &str, kind: Kind, p: &ListParams) -> Result<ObjectQuery, ApiError> {
+        let target = match kind {
+            Kind::User => Target::Users,
+            Kind::Channel => Target::Channels,
+        };
+        let mut where_sql = "o.sub_key = ? AND o.kind = ?".to_string();
+        let mut args: Vec<SqlValue> =
+            vec![SqlValue::Text(sub.into()), SqlValue::Integer(kind as i64)];
+        if let Some(f) = &p.filter {
+            let cond = compile(f, target)?;
+            if cond.by_search_index {
+                // `+` keeps SQLite from walking the keyset's rows in the list's index
+                // order and testing each against the (few) rows the index found.
+                where_sql = "+o.sub_key = ? AND +o.kind = ?".to_string();
+            }
+            where_sql.push_str(" AND ");
+            where_sql.push_str(&cond.sql);
+            args.extend(cond.params);
+        }
+        let columns = order_columns(p, false, &["o.id_k", "o.id"]);
+        let order = order_sql(&columns);
+        let keys = key_select(&columns);
+        Ok(ObjectQuery {
+            where_sql,
+            args,
+            columns,
+            order,
+            keys,
+        })
+    }
+
+    fn page_sql(&self, seek_sql: &str, tail: &str) -> String {
+        let ObjectQuery {
+            where_sql,
+            order,
+            keys,
+            ..
+        } = self;
+        format!("SELECT {OBJECT_COLS}, {keys} FROM objects o WHERE {where_sql}{seek_sql} ORDER BY {order} {tail}")
+    }
+
+    fn count_sql(&self) -> String {
+        format!("SELECT COUNT(*) FROM objects o WHERE {}", self.where_sql)
+    }
+}
+
 fn seek_or_offset(
     seek: Option<Seek>,
     args: &mut Vec<SqlValue>,
