@@ -71,7 +71,7 @@ pub const INTENTS: &[(Intent, &str, &str)] = &[
     (
         Intent::Open,
         "open",
-        "open: a row's detail, a membership's channel, a member's user",
+        "open: a row's detail, a relation's other side, else the record whole",
     ),
     (Intent::Back, "back", "go back (history), close a dialog"),
     (

@@ -21,7 +21,12 @@ trap cleanup EXIT
 # A session that outlives the TUI's, so the tmux server never shuts down between one
 # TUI and the next (a new session racing a server that is exiting fails with
 # "server exited unexpectedly").
-tmux new-session -d -s "$session-keep" "sleep 3600"
+# The previous script's server may itself still be exiting: try again a few times.
+for _ in 1 2 3 4 5; do
+  tmux new-session -d -s "$session-keep" "sleep 3600" 2>/dev/null && break
+  sleep 0.3
+done
+tmux has-session -t "$session-keep" || { echo "e2e: cannot start tmux" >&2; exit 1; }
 
 # Never touch the user's own config or data.
 export XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" HOME="$tmp/home"

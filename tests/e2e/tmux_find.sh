@@ -99,6 +99,13 @@ screen | grep -q '"team": "blue"' || fail "the custom map is not reachable"
 [ "$(screen | grep -o x | wc -l)" -ge 200 ] || { keys k k k; }
 ok "v shows the whole record at 80x24"
 keys Escape
+wait_for "shows it whole"
+screen | grep -q '"eTag"' && fail "the describe view did not close"
+keys Enter
+keys Enter
+wait_for '"eTag"'
+ok "Enter on a detail without memberships shows the record whole"
+keys Escape
 keys q
 wait_for "EXITED:0"
 terminal_restored

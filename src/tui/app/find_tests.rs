@@ -271,3 +271,39 @@ fn columns_are_chosen_per_tab_and_o_sorts_by_them() {
     );
     assert_eq!(app.columns.users.as_ref().map(Vec::len), Some(3));
 }
+
+#[test]
+fn enter_on_a_detail_follows_a_relation_or_else_shows_the_record_whole() {
+    use super::{Focus, Overlay};
+    let (mut app, cmds) = loaded(100, 250);
+    let req = fetch_req(&cmds, &Source::Memberships("user-000".into())).unwrap();
+    app.update(Action::PageLoaded {
+        req,
+        result: Ok(PageData::Memberships(page(vec![], 0, None))),
+    });
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.focus, Focus::Detail);
+    key(&mut app, KeyCode::Enter);
+    match &app.overlay {
+        Overlay::Describe(d) => assert!(d.title.contains("user-000"), "{}", d.title),
+        _ => panic!("Enter with no memberships shows the record whole"),
+    }
+    key(&mut app, KeyCode::Esc);
+
+    // With a membership under the cursor, Enter follows it instead.
+    let (mut app, cmds) = loaded(100, 250);
+    let req = fetch_req(&cmds, &Source::Memberships("user-000".into())).unwrap();
+    let m = super::tests::general_membership();
+    app.update(Action::PageLoaded {
+        req,
+        result: Ok(PageData::Memberships(page(vec![m], 1, None))),
+    });
+    key(&mut app, KeyCode::Enter);
+    let cmds = key(&mut app, KeyCode::Enter);
+    assert!(matches!(app.overlay, Overlay::None), "no describe");
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::FetchEntity { id, .. } if id == "general")),
+        "the channel is opened: {cmds:?}"
+    );
+}

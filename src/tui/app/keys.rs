@@ -278,9 +278,16 @@ impl App {
                     }
                     None => None,
                 };
-                if let Some((kind, id)) = target {
-                    self.history.push(self.location());
-                    self.go_to(kind, id, cmds);
+                match target {
+                    Some((kind, id)) => {
+                        self.history.push(self.location());
+                        self.go_to(kind, id, cmds);
+                    }
+                    // No membership or member to follow: the record itself, whole.
+                    None if self.detail.as_ref().is_some_and(|d| d.entity.is_some()) => {
+                        self.start_describe()
+                    }
+                    None => {}
                 }
             }
         }
