@@ -243,3 +243,33 @@ fn the_search_reads_the_index_not_every_row() {
     assert!(plan.contains("USING INDEX objects_by_id_k"), "{plan}");
     assert!(!plan.contains("objects_search"), "{plan}");
 }
+
+/// Writes that change no indexed field leave the index alone (re-indexing costs a
+/// few hundred microseconds a write).
+#[test]
+fn a_write_that_changes_no_indexed_field_does_not_touch_the_index() {
+    let (dir, s) = seeded();
+    // The index's storage: its number of blocks and their total size.
+    let pages = || -> (i64, i64) {
+        let c = rusqlite::Connection::open(dir.path().join("s.db")).unwrap();
+        c.query_row(
+            "SELECT count(*), coalesce(sum(length(block)), 0) FROM objects_search_data",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    };
+    let before = pages();
+    let status = ObjectPatch {
+        status: Some(Some("away".into())),
+        ..Default::default()
+    };
+    s.set_object(SUB, Kind::User, "u03", &status, None).unwrap();
+    assert_eq!(pages(), before, "a status write re-indexed the record");
+    let rename = ObjectPatch {
+        name: Some(Some("Someone Else".into())),
+        ..Default::default()
+    };
+    s.set_object(SUB, Kind::User, "u03", &rename, None).unwrap();
+    assert_ne!(pages(), before, "a rename must reach the index");
+}

@@ -26,7 +26,10 @@ CREATE TRIGGER IF NOT EXISTS objects_search_insert AFTER INSERT ON objects BEGIN
   INSERT INTO objects_search(rowid, id, name, email, description)
   VALUES(new.rowid, pn_lower(new.id), pn_lower(new.name), pn_lower(new.email), pn_lower(new.description));
 END;
-CREATE TRIGGER IF NOT EXISTS objects_search_update AFTER UPDATE OF id, name, email, description ON objects BEGIN
+DROP TRIGGER IF EXISTS objects_search_update;
+CREATE TRIGGER objects_search_update AFTER UPDATE OF id, name, email, description ON objects
+WHEN old.id IS NOT new.id OR old.name IS NOT new.name OR old.email IS NOT new.email
+  OR old.description IS NOT new.description BEGIN
   DELETE FROM objects_search WHERE rowid = old.rowid;
   INSERT INTO objects_search(rowid, id, name, email, description)
   VALUES(new.rowid, pn_lower(new.id), pn_lower(new.name), pn_lower(new.email), pn_lower(new.description));
