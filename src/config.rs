@@ -521,9 +521,12 @@ pub fn default_config_path() -> Option<PathBuf> {
 
 /// `appctx.db` in the platform data directory (the same file `appctx serve` uses).
 pub fn default_db_path() -> Result<PathBuf, ConfigError> {
-    project_dirs()
-        .map(|d| d.data_dir().join("appctx.db"))
-        .ok_or(ConfigError::NoPlatformDir("data"))
+    data_file("appctx.db").ok_or(ConfigError::NoPlatformDir("data"))
+}
+
+/// A file of appctx's own in the platform data directory (database, histories, log).
+pub fn data_file(name: &str) -> Option<PathBuf> {
+    project_dirs().map(|d| d.data_dir().join(name))
 }
 
 fn load_file(path: &Path, must_exist: bool) -> Result<Option<FileConfig>, ConfigError> {

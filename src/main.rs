@@ -105,9 +105,8 @@ fn parse_event_type(name: &str) -> Result<EventType, String> {
 
 /// The default database file.
 fn default_db() -> Result<PathBuf> {
-    let dirs = directories::ProjectDirs::from("com", "appctx", "appctx")
-        .ok_or_else(|| eyre!("cannot find a data directory: pass --db PATH"))?;
-    Ok(dirs.data_dir().join("appctx.db"))
+    appctx::config::data_file("appctx.db")
+        .ok_or_else(|| eyre!("cannot find a data directory: pass --db PATH"))
 }
 
 async fn serve(args: ServeArgs) -> Result<ExitCode> {
@@ -242,11 +241,12 @@ async fn tui(global: &appctx::cli::GlobalArgs, no_mouse: bool) -> Result<ExitCod
 /// The TUI owns the terminal, so diagnostics go to `appctx.log` in the platform data
 /// dir (level from `APPCTX_LOG`, default `info`), never to the screen.
 fn init_file_log() {
-    let Some(dirs) = directories::ProjectDirs::from("com", "appctx", "appctx") else {
+    let Some(path) = appctx::config::data_file("appctx.log") else {
         return;
     };
-    let _ = std::fs::create_dir_all(dirs.data_dir());
-    let path = dirs.data_dir().join("appctx.log");
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
     let Ok(file) = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -361,6 +361,18 @@ impl Token {
     }
 }
 
+/// Why a keyset refuses to list all users (`Uuid`) or all channels (`Channel`): the
+/// CLI and the TUI both say this, each followed by how to go on from there.
+pub fn list_all_refused(kind: ResourceType) -> String {
+    let (what, setting) = match kind {
+        ResourceType::Channel => ("channels", "Channel"),
+        _ => ("users", "User"),
+    };
+    format!(
+        "this keyset does not let this client list all {what}: \"Disallow Get All {setting} Metadata\" is on (Admin Portal: the keyset's App Context settings), or Access Manager refuses it"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

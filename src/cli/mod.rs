@@ -242,16 +242,18 @@ fn explain_list_refusal(e: CliError) -> CliError {
     else {
         return e;
     };
+    use crate::api::access::{list_all_refused, ResourceType};
     let (what, kind, one) = if request.ends_with("/uuids") {
-        ("users", "User", "users get ID")
+        ("users", ResourceType::Uuid, "users get ID")
     } else if request.ends_with("/channels") {
-        ("channels", "Channel", "channels get ID")
+        ("channels", ResourceType::Channel, "channels get ID")
     } else {
         return e;
     };
     eprintln!("appctx: {}", crate::text::escape_lines(&e.to_string()));
     eprintln!(
-        "appctx: this keyset does not let you list all {what}: it has \"Disallow Get All {kind} Metadata\" on (Admin Portal: the keyset's App Context settings), or Access Manager refuses this client. Sign with the secret key to list them, or open them by id (`appctx {one}`); memberships and members stay reachable from there."
+        "appctx: {}. Sign with the secret key to list them, or open them by id (`appctx {one}`); memberships and members stay reachable from there.",
+        list_all_refused(kind)
     );
     CliError::Failed(format!("listing all {what} was refused"))
 }

@@ -106,11 +106,11 @@ pub fn explain_list_refusal(
     let (op, all) = match source {
         Source::Users => (
             Operation::GetAll(ResourceType::Uuid),
-            Some(("users", "User", "user")),
+            Some((ResourceType::Uuid, "user")),
         ),
         Source::Channels => (
             Operation::GetAll(ResourceType::Channel),
-            Some(("channels", "Channel", "channel")),
+            Some((ResourceType::Channel, "channel")),
         ),
         Source::Memberships(u) => (Operation::GetMemberships(u.clone()), None),
         Source::Members(c) => (Operation::GetMembers(c.clone()), None),
@@ -121,10 +121,10 @@ pub fn explain_list_refusal(
             "Access Manager: {why} (:token shows what it allows)."
         ));
     }
-    if let Some((what, kind, one)) = all {
-        out.push(format!(
-            "This keyset does not let this client list all {what}: \"Disallow Get All {kind} Metadata\" is on (Admin Portal: the keyset's App Context settings), or Access Manager refuses it."
-        ));
+    if let Some((kind, one)) = all {
+        let why = crate::api::access::list_all_refused(kind);
+        // A sentence of its own here: "This keyset …".
+        out.push(format!("T{}.", why.strip_prefix('t').unwrap_or(&why)));
         out.push(format!(
             "Open one by id with :{one} ID; its {} stay browseable from there.",
             if one == "user" {

@@ -19,8 +19,7 @@ struct File {
 
 /// Where the histories live.
 pub fn path() -> Option<PathBuf> {
-    directories::ProjectDirs::from("com", "appctx", "appctx")
-        .map(|d| d.data_dir().join("history.json"))
+    crate::config::data_file("history.json")
 }
 
 fn newest(mut v: Vec<String>) -> Vec<String> {
