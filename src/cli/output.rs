@@ -280,6 +280,60 @@ pub fn csv(rows: &[Value], mode: CsvMode) -> String {
     out
 }
 
+/// CSV of any number of rows in bounded memory: the columns are every row's (as
+/// [`csv`] takes them), known only at the end, so the rows wait flattened in an
+/// unnamed temporary file (gone however the process ends) until the header can be
+/// written.
+pub struct CsvSpool {
+    spool: std::io::BufWriter<std::fs::File>,
+    columns: Vec<String>,
+    seen: std::collections::HashSet<String>,
+    mode: CsvMode,
+}
+
+impl CsvSpool {
+    /// A spool in `dir` (the output's directory, so it has room for the output).
+    pub fn new_in(dir: &std::path::Path, mode: CsvMode) -> std::io::Result<CsvSpool> {
+        Ok(CsvSpool {
+            spool: std::io::BufWriter::new(tempfile::tempfile_in(dir)?),
+            columns: Vec::new(),
+            seen: Default::default(),
+            mode,
+        })
+    }
+
+    /// Holds rows until [`CsvSpool::finish`].
+    pub fn add(&mut self, rows: &[Value]) -> std::io::Result<()> {
+        let (columns, flat) = flatten(rows);
+        for c in columns {
+            if self.seen.insert(c.clone()) {
+                self.columns.push(c);
+            }
+        }
+        for row in flat {
+            serde_json::to_writer(&mut self.spool, &row)?;
+            self.spool.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// Writes the header and every row held to `out`.
+    pub fn finish(self, out: &mut impl Write) -> std::io::Result<()> {
+        use std::io::{BufRead, Seek};
+        let mode = self.mode;
+        let columns = self.columns;
+        let mut file = self.spool.into_inner().map_err(|e| e.into_error())?;
+        file.rewind()?;
+        out.write_all(csv_line(columns.iter().map(String::as_str), mode).as_bytes())?;
+        for line in std::io::BufReader::new(file).lines() {
+            let row: Map<String, Value> = serde_json::from_str(&line?)?;
+            let cells: Vec<String> = columns.iter().map(|c| cell(row.get(c))).collect();
+            out.write_all(csv_line(cells.iter().map(String::as_str), mode).as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
 /// Prints a list as its pages arrive (`list --all`), holding one page at a time.
 /// Table and CSV take their columns from the first page that has rows, so the
 /// caller streams only lists whose rows all have the same fields; JSON is written
@@ -394,6 +448,28 @@ impl ListPrinter {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_csv_spool_writes_what_csv_writes_with_every_rows_columns() {
+        let pages = [
+            vec![json!({"id": "a", "name": "=cmd"}), json!({"id": "b"})],
+            vec![json!({"id": "c", "email": "c@x", "custom": {"k": 1}})],
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = CsvSpool::new_in(dir.path(), CsvMode::Safe).unwrap();
+        for p in &pages {
+            spool.add(p).unwrap();
+        }
+        let mut out = Vec::new();
+        spool.finish(&mut out).unwrap();
+        let all: Vec<Value> = pages.concat();
+        assert_eq!(String::from_utf8(out).unwrap(), csv(&all, CsvMode::Safe));
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "no file left"
+        );
+    }
 
     #[test]
     fn tables_flatten_related_objects_and_keep_custom_as_json() {

@@ -26,13 +26,24 @@ pub async fn export(
             _ => format!("cannot create {path}: {e}"),
         })?;
     let mut out = std::io::BufWriter::new(file);
-    let mut held = Vec::new(); // CSV takes its columns from every row
+    let write_err = |e: std::io::Error| format!("writing {path}: {e}");
+    // CSV takes its columns from every row: the rows wait in a spool, not in memory.
+    let mut spool = match csv {
+        true => {
+            let dir = std::path::Path::new(&path)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let mode = crate::cli::output::CsvMode::Safe;
+            Some(crate::cli::output::CsvSpool::new_in(dir, mode).map_err(write_err)?)
+        }
+        false => None,
+    };
     let mut n = 0u64;
     let mut put = |rows: Vec<serde_json::Value>, out: &mut std::io::BufWriter<std::fs::File>| {
         n += rows.len() as u64;
-        if csv {
-            held.extend(rows);
-            return Ok(());
+        if let Some(spool) = spool.as_mut() {
+            return spool.add(&rows).map_err(write_err);
         }
         for r in rows {
             let line = crate::text::json_string(&r, false).map_err(|e| e.to_string())?;
@@ -77,10 +88,8 @@ pub async fn export(
             }
         }
     }
-    if csv {
-        let text = crate::cli::output::csv(&held, crate::cli::output::CsvMode::Safe);
-        out.write_all(text.as_bytes())
-            .map_err(|e| format!("writing {path}: {e}"))?;
+    if let Some(spool) = spool {
+        spool.finish(&mut out).map_err(write_err)?;
     }
     out.flush().map_err(|e| format!("writing {path}: {e}"))?;
     Ok((n, path))
