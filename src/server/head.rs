@@ -318,11 +318,6 @@ impl<S> Inspected<S> {
         }
     }
 
-    /// Whether a head on this connection was refused.
-    pub fn rejected(&self) -> bool {
-        matches!(self.state, State::Rejected { .. })
-    }
-
     fn reject(&mut self, r: Rejection) {
         tracing::debug!("request head refused: {r:?}");
         self.start = 0;
@@ -543,6 +538,10 @@ impl<S: AsyncRead + Unpin> AsyncRead for Inspected<S> {
         out: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if out.remaining() == 0 {
+            // Nothing fits (hyper never asks so): reading into it would look like EOF.
+            return Poll::Ready(Ok(()));
+        }
         loop {
             if this.released > 0 {
                 let n = this.released.min(out.remaining());
