@@ -394,7 +394,9 @@ fn check_head(bytes: &[u8]) -> Result<Option<(usize, State)>, Rejection> {
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(e) => return Err(Rejection::from_httparse(e, req.method.is_some())),
     };
-    let path = req.path.unwrap_or("");
+    let Some(path) = req.path else {
+        return Err(Rejection::Malformed);
+    };
     // The request line ends after " HTTP/1.x" and CRLF or LF.
     let path_end = path.as_ptr() as usize - bytes.as_ptr() as usize + path.len();
     let line = path_end
