@@ -4,23 +4,56 @@
 //! [`Limits::header_timeout`] is closed. That clock also runs while a kept-alive
 //! connection waits for its next request, so it is the idle timeout as well
 //! (slowloris: 2,000 connections dripping a header byte a second were all held).
+//!
+//! Each connection's request heads are checked before hyper parses them
+//! ([`super::head`]), so a head hyper would refuse with a bare status is answered in
+//! PubNub's error envelope instead.
 
+use std::convert::Infallible;
+use std::future::{ready, Ready};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::response::Response;
 use axum::Router;
+use futures::future::Either;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+use super::head::{Inspected, Marker};
 use super::Limits;
+
+/// The app, with the stand-in requests of refused heads answered in front of it.
+struct Guarded {
+    app: TowerToHyperService<Router>,
+    marker: Marker,
+}
+
+type AppFuture =
+    <TowerToHyperService<Router> as hyper::service::Service<hyper::Request<Incoming>>>::Future;
+
+impl hyper::service::Service<hyper::Request<Incoming>> for Guarded {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<Ready<Result<Response, Infallible>>, AppFuture>;
+
+    fn call(&self, req: hyper::Request<Incoming>) -> Self::Future {
+        match self.marker.rejection(req.uri().path()) {
+            Some(r) => Either::Left(ready(Ok(r.response()))),
+            None => Either::Right(hyper::service::Service::call(&self.app, req)),
+        }
+    }
+}
 
 /// Serves `app` on `listener` until the task is aborted.
 pub async fn serve(listener: TcpListener, app: Router, limits: &Limits) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let header_timeout = limits.header_timeout;
+    let marker = Marker::new();
     loop {
         let (stream, _peer) = match listener.accept().await {
             Ok(s) => s,
@@ -37,13 +70,19 @@ pub async fn serve(listener: TcpListener, app: Router, limits: &Limits) {
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
+        let service = Guarded {
+            app: TowerToHyperService::new(app.clone()),
+            marker: marker.clone(),
+        };
+        let io = Inspected::new(stream, marker.clone(), header_timeout);
         tokio::spawn(async move {
             let _slot = slot;
+            // hyper's limits (a 400 KiB head buffer, 100 headers) stay at their
+            // defaults, above those of `head`, so `head` decides.
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)
-                .serve_connection(TokioIo::new(stream), service);
+                .serve_connection(TokioIo::new(io), service);
             if let Err(e) = conn.await {
                 tracing::debug!("connection ended: {e}");
             }

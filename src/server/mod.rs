@@ -12,6 +12,7 @@ pub mod conn;
 pub mod error;
 pub mod events;
 pub mod guard;
+pub mod head;
 pub mod model;
 pub mod page_cache;
 pub mod pam;
