@@ -67,6 +67,13 @@ keys Enter
 wait_for "Exported 5000 records"
 [ "$(grep -c . "$tmp/out.jsonl")" = 5000 ] || fail "the export holds $(grep -c . "$tmp/out.jsonl") lines"
 ok ":export writes the whole list, not the loaded rows"
+keys :
+typed "export $tmp/out.csv"
+keys Enter
+wait_for "Exported 5000 records to $tmp/out.csv"
+[ "$(grep -c . "$tmp/out.csv")" = 5001 ] || fail "the CSV holds $(grep -c . "$tmp/out.csv") lines"
+head -1 "$tmp/out.csv" | grep -q "custom" || fail "the CSV header lacks custom: $(head -1 "$tmp/out.csv")"
+ok ":export FILE.csv writes a header and every row"
 
 # Someone else creates a user: the list says so while live.
 cli users set u-99999 --name "New Person" >/dev/null
@@ -87,7 +94,7 @@ wait_for "custom.tier"
 ok "the columns are kept across runs"
 keys :
 keys Up
-wait_for "export $tmp/out.jsonl"
+wait_for "export $tmp/out.csv"
 ok "the command history is kept across runs"
 keys Escape
 wait_for "shows it whole"
