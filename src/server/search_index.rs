@@ -15,7 +15,7 @@
 use rusqlite::functions::FunctionFlags;
 use rusqlite::Connection;
 
-use crate::filter::{Expr, PatternPart, Target};
+use crate::filter::{Expr, Pattern, PatternPart, Target};
 
 /// The index, its triggers, and nothing else; created with the schema.
 pub const SCHEMA: &str = r#"
@@ -99,24 +99,48 @@ fn quoted(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
+/// `column : "literal"` for each literal of three characters or more, all required.
+fn terms(column: &str, pattern: &Pattern) -> Option<String> {
+    let terms: Vec<String> = pattern
+        .0
+        .iter()
+        .filter_map(|part| match part {
+            PatternPart::Literal(lit) => Some(fold(lit)),
+            PatternPart::Wildcard => None,
+        })
+        .filter(|lit| lit.chars().count() >= 3)
+        .map(|lit| format!("{column} : {}", quoted(&lit)))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" AND "))
+}
+
+/// The pattern of `items` when every one is a `LIKE` with that same pattern.
+fn same_pattern(items: &[Expr]) -> Option<&Pattern> {
+    let mut patterns = items.iter().map(|item| match item {
+        Expr::Like { pattern, .. } => Some(pattern),
+        _ => None,
+    });
+    let first = patterns.next()??;
+    patterns.all(|p| p == Some(first)).then_some(first)
+}
+
 /// The FTS5 query whose rows include every row `expr` matches, when the index can
 /// narrow it: a `LIKE` on an indexed field with a literal of three characters or
 /// more, and `&&`/`||` of such (an `&&` needs one narrowable side, an `||` all).
 pub fn candidates(expr: &Expr, target: Target) -> Option<String> {
     match expr {
-        Expr::Like { field, pattern } => {
-            let column = indexed_column(target, field.segments())?;
-            let terms: Vec<String> = pattern
-                .0
+        Expr::Like { field, pattern } => terms(indexed_column(target, field.segments())?, pattern),
+        // One pattern on several fields (the TUI's search: id, name and email) is one
+        // lookup over those columns.
+        Expr::Or(items) if same_pattern(items).is_some() => {
+            let columns = items
                 .iter()
-                .filter_map(|part| match part {
-                    PatternPart::Literal(lit) => Some(fold(lit)),
-                    PatternPart::Wildcard => None,
+                .map(|item| match item {
+                    Expr::Like { field, .. } => indexed_column(target, field.segments()),
+                    _ => None,
                 })
-                .filter(|lit| lit.chars().count() >= 3)
-                .map(|lit| format!("{column} : {}", quoted(&lit)))
-                .collect();
-            (!terms.is_empty()).then(|| terms.join(" AND "))
+                .collect::<Option<Vec<&str>>>()?;
+            terms(&format!("{{{}}}", columns.join(" ")), same_pattern(items)?)
         }
         Expr::And(items) => {
             let narrowed: Vec<String> = items
@@ -168,7 +192,11 @@ mod tests {
         let search = "id LIKE '*zoe*' || name LIKE '*zoe*' || email LIKE '*zoe*'";
         assert_eq!(
             q(search, Target::Users).as_deref(),
-            Some("(id : \"zoe\") OR (name : \"zoe\") OR (email : \"zoe\")")
+            Some("{id name email} : \"zoe\"")
+        );
+        assert_eq!(
+            q("id LIKE '*zoe*' || name LIKE '*ann*'", Target::Users).as_deref(),
+            Some("(id : \"zoe\") OR (name : \"ann\")")
         );
         assert_eq!(q("name LIKE '*zoe*' || status == 'x'", Target::Users), None);
         assert_eq!(
