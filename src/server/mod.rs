@@ -9,6 +9,7 @@
 
 pub mod body;
 pub mod conn;
+pub mod custom_index;
 pub mod error;
 pub mod events;
 pub mod guard;

@@ -11,6 +11,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
+use super::custom_index::{self, CustomIndexes, Scope};
 use super::error::ApiError;
 use super::events::{Change, EventHub};
 use super::model::{now_micros, sort_key, Kind, ObjectRow, RelationRow};
@@ -137,7 +138,8 @@ pub struct RelationWithObject {
 
 /// The App Context database.
 pub struct Store {
-    writer: Mutex<Connection>,
+    /// Shared with the threads that build `custom` key indexes.
+    writer: Arc<Mutex<Connection>>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
     /// Deleting an object deletes its relations; relations need both ends to exist.
@@ -148,6 +150,8 @@ pub struct Store {
     query_budget: Duration,
     /// Cursors' sort keys and counts, so walks are linear and counts cheap.
     pages: PageCache,
+    /// Indexes on the `custom` keys filters use.
+    custom: Arc<CustomIndexes>,
 }
 
 /// How long a list query may run by default (see [`Store::set_query_budget`]).
@@ -269,14 +273,16 @@ impl Store {
         let readers = (0..4)
             .map(|_| open_connection(path).map(Mutex::new))
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        let custom = Arc::new(CustomIndexes::load(&writer)?);
         Ok(Store {
-            writer: Mutex::new(writer),
+            writer: Arc::new(Mutex::new(writer)),
             readers,
             next_reader: AtomicUsize::new(0),
             referential_integrity,
             events,
             query_budget: DEFAULT_QUERY_BUDGET,
             pages: PageCache::default(),
+            custom,
         })
     }
 
@@ -325,6 +331,13 @@ impl Store {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         f(&conn)
+    }
+
+    /// The names of the indexes on `custom` keys in the database, sorted, once no
+    /// index is being built.
+    pub fn custom_indexes(&self) -> Result<Vec<String>, ApiError> {
+        self.custom.wait_idle();
+        self.read(|c| Ok(custom_index::names(c)?))
     }
 
     /// A value from the `meta` table.
@@ -513,6 +526,8 @@ impl Store {
             where_sql.push_str(" AND ");
             where_sql.push_str(&cond.sql);
             args.extend(cond.params);
+            self.custom
+                .used(Scope::Objects, &custom_index::keys(f), &self.writer);
         }
         let columns = order_columns(p, false, &["o.id_k", "o.id"]);
         let order = order_sql(&columns);
@@ -615,6 +630,14 @@ impl Store {
         p: &ListParams,
     ) -> Result<(Vec<RelationWithObject>, Option<u64>), ApiError> {
         let query = RelationQuery::new(sub, view, id, p)?;
+        if let Some(f) = &p.filter {
+            let scope = match view {
+                View::Memberships => Scope::Memberships,
+                View::Members => Scope::Members,
+            };
+            self.custom
+                .used(scope, &custom_index::keys(f), &self.writer);
+        }
         let list = ListKey {
             sub: sub.to_string(),
             list: format!("{view:?}:{id}"),
