@@ -193,3 +193,49 @@ async fn a_long_relation_walk_is_not_mistaken_for_churn() {
     let members = members.expect("a quiet list is walked to its end");
     assert_eq!(members.len(), 1100);
 }
+
+#[tokio::test]
+async fn the_next_page_is_asked_for_while_the_caller_handles_this_one() {
+    let script = Arc::new(Mutex::new(Script {
+        ids: (0..1000).map(id).collect(),
+        requests: 0,
+        changes: HashMap::new(),
+    }));
+    let app = axum::Router::new()
+        .fallback(list)
+        .with_state(script.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    let c = Client::new(Keyset::new(origin, "demo", "walker")).unwrap();
+    let mut walk = c.users_walk(opts()).unwrap();
+    let first = walk.next_batch().await.unwrap().unwrap();
+    assert_eq!(first.len(), 50);
+    // The caller has not asked for more, yet the second page is on its way.
+    let mut asked = 0;
+    for _ in 0..500 {
+        asked = script.lock().unwrap().requests;
+        if asked >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        asked, 2,
+        "requests before the caller wanted the second page"
+    );
+    // And it is the page the walk then yields, not a second request for it.
+    let second = walk.next_batch().await.unwrap().unwrap();
+    assert_eq!(second.first().map(|u| u.user_id.as_str()), Some("s0050"));
+    let mut rest = second.len() + first.len();
+    while let Some(batch) = walk.next_batch().await {
+        rest += batch.unwrap().len();
+    }
+    assert_eq!(rest, 1000);
+    assert_eq!(
+        walk.stats().requests as usize,
+        script.lock().unwrap().requests
+    );
+}

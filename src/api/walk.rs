@@ -15,6 +15,12 @@
 //! ignored first), and PubNub documents neither, so such a page can skip records.
 //! The overlap only needs the order of ids to stay put, which id order gives.
 //!
+//! While the caller handles a page, the next one is already asked for (the offset it
+//! starts at is known once a page has been read), so the client's work (parsing,
+//! writing) overlaps the server's. That changes only when each page is read, which
+//! the walk never relied on: every page is checked against the previous one as before,
+//! and a prefetched page for an offset the walk no longer wants is dropped.
+//!
 //! Id order is the lists' default (spec §6: users and channels by `id`, memberships
 //! by `channel.id`, members by `uuid.id`), so no `sort` is sent: asking for it
 //! explicitly makes the local server sort every page in a temporary B-tree instead
@@ -53,7 +59,7 @@ pub struct WalkStats {
 }
 
 /// The id a list item is keyed by in a walk.
-pub trait WalkItem: DeserializeOwned {
+pub trait WalkItem: DeserializeOwned + Send + 'static {
     fn walk_id(&self) -> &str;
 }
 
@@ -81,6 +87,9 @@ impl WalkItem for Member {
     }
 }
 
+/// A page being read ahead.
+type Ahead<T> = tokio::task::JoinHandle<Result<Page<T>, Error>>;
+
 /// A consistent walk (see the module doc). Yields batches of new records.
 pub struct Walk<T> {
     client: Client,
@@ -100,7 +109,17 @@ pub struct Walk<T> {
     /// Ask for `totalCount` on the first request.
     count: bool,
     done: bool,
+    /// The next page, asked for before the caller wanted it: its offset and its answer.
+    ahead: Option<(u64, Ahead<T>)>,
     _item: PhantomData<fn() -> T>,
+}
+
+impl<T> Drop for Walk<T> {
+    fn drop(&mut self) {
+        if let Some((_, ahead)) = self.ahead.take() {
+            ahead.abort();
+        }
+    }
 }
 
 impl<T: WalkItem> Walk<T> {
@@ -139,6 +158,7 @@ impl<T: WalkItem> Walk<T> {
             stats: WalkStats::default(),
             count,
             done: false,
+            ahead: None,
             _item: PhantomData,
         }
     }
@@ -203,14 +223,7 @@ impl<T: WalkItem> Walk<T> {
             )));
         }
         let first = self.stats.requests == 0;
-        let mut opts = self.opts.clone();
-        opts.include_total_count = first && self.count;
-        opts.page = (self.offset > 0).then(|| PageRef::Next(Cursor::at_offset(self.offset)));
-        let req = Request::new(Method::GET, self.path.clone())
-            .include(self.include.clone())
-            .list_params(&opts, self.related);
-        self.stats.requests += 1;
-        let page: Page<T> = self.client.send(req).await?;
+        let page = self.fetch(first).await?;
         if first {
             self.stats.total_at_start = page.total_count;
         }
@@ -231,6 +244,7 @@ impl<T: WalkItem> Walk<T> {
                 self.offset = self.offset.saturating_sub(self.back);
                 self.back = self.back.saturating_mul(2);
                 self.last = None;
+                self.prefetch();
                 return Ok(None);
             }
         };
@@ -248,8 +262,50 @@ impl<T: WalkItem> Walk<T> {
             self.done = true;
         } else {
             self.offset += n - self.overlap;
+            self.prefetch();
         }
         Ok((!batch.is_empty()).then_some(batch))
+    }
+
+    /// The request for the page at `offset`.
+    fn request(&self, offset: u64, count: bool) -> Request {
+        let mut opts = self.opts.clone();
+        opts.include_total_count = count;
+        opts.page = (offset > 0).then(|| PageRef::Next(Cursor::at_offset(offset)));
+        Request::new(Method::GET, self.path.clone())
+            .include(self.include.clone())
+            .list_params(&opts, self.related)
+    }
+
+    /// The page at the walk's offset: the one asked for ahead when it is that one,
+    /// else asked for now.
+    async fn fetch(&mut self, first: bool) -> Result<Page<T>, Error> {
+        if let Some((offset, ahead)) = self.ahead.take() {
+            if offset == self.offset && !first {
+                if let Ok(answer) = ahead.await {
+                    return answer;
+                }
+                // The task was lost (runtime shutting down): ask again below.
+            } else {
+                ahead.abort();
+            }
+        }
+        self.stats.requests += 1;
+        let req = self.request(self.offset, first && self.count);
+        self.client.send(req).await
+    }
+
+    /// Asks for the page at the walk's offset now, in a task of its own, when running
+    /// on a tokio runtime.
+    fn prefetch(&mut self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let client = self.client.clone();
+        let req = self.request(self.offset, false);
+        self.stats.requests += 1;
+        let task = runtime.spawn(async move { client.send::<Page<T>>(req).await });
+        self.ahead = Some((self.offset, task));
     }
 
     /// Compares where the previous page's last record is now with where it was;
