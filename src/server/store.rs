@@ -985,13 +985,17 @@ struct Seek {
 }
 
 /// The SQL after the `WHERE` condition that selects the page: ` AND (past the key)`
-/// when seeking, then `LIMIT ? OFFSET ?` (the offset counted from the key, or from the
+/// when seeking, then `LIMIT n OFFSET ?` (the offset counted from the key, or from the
 /// start). Pushes its parameters onto `args`.
+///
+/// The limit is written into the text, not bound: SQLite plans with a bound `LIMIT`'s
+/// value, so a statement with `LIMIT ?` was compiled again on every run (the limit is
+/// one of a few small numbers, so the statements stay few).
 fn seek_or_offset(
     seek: Option<Seek>,
     args: &mut Vec<SqlValue>,
     p: &ListParams,
-) -> (String, &'static str) {
+) -> (String, String) {
     let (sql, skip) = match seek {
         Some(Seek { cond, params, skip }) => {
             args.extend(params);
@@ -999,9 +1003,8 @@ fn seek_or_offset(
         }
         None => (String::new(), p.offset),
     };
-    args.push(SqlValue::Integer(p.limit as i64));
     args.push(SqlValue::Integer(skip.min(i64::MAX as u64) as i64));
-    (sql, "LIMIT ? OFFSET ?")
+    (sql, format!("LIMIT {} OFFSET ?", p.limit))
 }
 
 /// Whether the filter reads the object at the other end of a relation (anything of
