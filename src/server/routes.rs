@@ -206,7 +206,10 @@ async fn list_objects(
     // A list may scan many rows: off the async threads, so it never stalls others.
     let (st2, p2) = (st.clone(), p.clone());
     let (rows, total) = blocking(move || st2.store.list_objects(&sub, kind, &p2)).await?;
-    let data: Vec<_> = rows.iter().map(|r| render::object(kind, r, &inc)).collect();
+    let data: Vec<_> = rows
+        .into_iter()
+        .map(|r| render::object_from(kind, r, &inc))
+        .collect();
     Ok(ok_json(&list_envelope(data, total, &p)))
 }
 
@@ -226,7 +229,7 @@ async fn get_object(
         None => blocking(move || st.store.get_object(&sub, kind, &id)).await?,
     }
     .ok_or_else(ApiError::not_found)?;
-    Ok(ok_json(&single(Some(render::object(kind, &row, &inc)))))
+    Ok(ok_json(&single(Some(render::object_from(kind, row, &inc)))))
 }
 
 /// The `If-Match` header: absent, or visible ASCII (an eTag never holds anything
