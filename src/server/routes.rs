@@ -220,9 +220,15 @@ async fn list_objects(
     let q = Query::parse(q.as_deref())?;
     let inc = Include::parse(&q, target(kind))?;
     let p = ListParams::parse(&q, target(kind))?;
-    // A list may scan many rows: off the async threads, so it never stalls others.
-    let (st2, p2) = (st.clone(), p.clone());
-    let (rows, total) = blocking(move || st2.store.list_objects(&sub, kind, &p2)).await?;
+    // A list may scan many rows: off the async threads, so it never stalls others;
+    // except a short read (a walk's next page) when a reader is free at once.
+    let (rows, total) = match st.store.try_list_objects(&sub, kind, &p) {
+        Some(page) => page?,
+        None => {
+            let (st2, p2) = (st.clone(), p.clone());
+            blocking(move || st2.store.list_objects(&sub, kind, &p2)).await?
+        }
+    };
     let data: Vec<_> = rows
         .into_iter()
         .map(|r| render::object_from(kind, r, &inc))

@@ -136,6 +136,9 @@ pub struct RelationWithObject {
     pub other: Option<ObjectRow>,
 }
 
+/// A page of users or channels, and the total when it was asked for.
+pub type ObjectPage = (Vec<ObjectRow>, Option<u64>);
+
 /// The App Context database.
 pub struct Store {
     /// Shared with the threads that build `custom` key indexes.
@@ -196,6 +199,17 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
             Ok(matched)
         },
     )?;
+    Ok(conn)
+}
+
+/// Largest database a reader maps into memory whole (SQLite's own cap is 2 GB).
+const READER_MMAP_BYTES: i64 = 2 << 30;
+
+/// A reader maps the whole database (up to [`READER_MMAP_BYTES`]) instead of the first
+/// 256 MB: pages past the mapping are copied in with `pread` on every visit, and a
+/// walk of 1M users (a 0.4 GB database) visits each table page again and again.
+fn map_whole_file(conn: Connection) -> rusqlite::Result<Connection> {
+    conn.pragma_update(None, "mmap_size", READER_MMAP_BYTES)?;
     Ok(conn)
 }
 
@@ -271,7 +285,11 @@ impl Store {
         let writer = open_connection(path)?;
         writer.execute_batch(SCHEMA)?;
         let readers = (0..4)
-            .map(|_| open_connection(path).map(Mutex::new))
+            .map(|_| {
+                open_connection(path)
+                    .and_then(map_whole_file)
+                    .map(Mutex::new)
+            })
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let custom = Arc::new(CustomIndexes::load(&writer)?);
         Ok(Store {
@@ -514,6 +532,60 @@ impl Store {
         kind: Kind,
         p: &ListParams,
     ) -> Result<(Vec<ObjectRow>, Option<u64>), ApiError> {
+        self.read(|c| self.list_objects_on(c, sub, kind, p))
+    }
+
+    /// [`Store::list_objects`] on the caller's thread, when a reader connection is free
+    /// right now and the page is a short read: the default order, no filter, from the
+    /// start or from a remembered cursor (within a page of it), and any count asked for
+    /// remembered. `None` otherwise (the caller hands it to the blocking pool). A walk's
+    /// pages are such reads; handing each to another thread and back cost a wake-up
+    /// each way.
+    pub fn try_list_objects(
+        &self,
+        sub: &str,
+        kind: Kind,
+        p: &ListParams,
+    ) -> Option<Result<ObjectPage, ApiError>> {
+        if p.filter.is_some() || !p.sort.is_empty() {
+            return None;
+        }
+        let columns = order_columns(p, false, &["o.id_k", "o.id"]);
+        let list = ListKey {
+            sub: sub.to_string(),
+            list: format!("{kind:?}"),
+            order: order_sql(&columns),
+            filter: String::new(),
+        };
+        let generation = self.pages.generation(sub);
+        if p.offset > 0 {
+            let (_, skip) = self.pages.cursor(&list, p.offset, generation)?;
+            if skip > p.limit {
+                return None;
+            }
+        }
+        if p.count {
+            let counted = ListKey {
+                order: String::new(),
+                ..list
+            };
+            self.pages.count(&counted, generation)?;
+        }
+        let n = self.readers.len();
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        (0..n).find_map(|i| {
+            let conn = self.readers[(start + i) % n].try_lock().ok()?;
+            Some(self.list_objects_on(&conn, sub, kind, p))
+        })
+    }
+
+    fn list_objects_on(
+        &self,
+        c: &Connection,
+        sub: &str,
+        kind: Kind,
+        p: &ListParams,
+    ) -> Result<(Vec<ObjectRow>, Option<u64>), ApiError> {
         let target = match kind {
             Kind::User => Target::Users,
             Kind::Channel => Target::Channels,
@@ -538,31 +610,29 @@ impl Store {
             order: order.clone(),
             filter: filter_key(p),
         };
-        self.read(|c| {
-            self.budgeted(c, || {
-                let page = |seek: Option<Seek>| {
-                    let mut page_args = args.clone();
-                    let (seek_sql, tail) = seek_or_offset(seek, &mut page_args, p);
-                    let sql = format!(
-                        "SELECT {OBJECT_COLS}, {keys} FROM objects o WHERE {where_sql}{seek_sql} ORDER BY {order} {tail}"
-                    );
-                    let mut stmt = c.prepare_cached(&sql)?;
-                    let rows = stmt
-                        .query_map(params_from_iter(page_args), |r| {
-                            Ok((object_from_row(r, 0)?, sort_values(r, 11, columns.len())?))
-                        })?
-                        .collect::<rusqlite::Result<Vec<_>>>()?;
-                    Ok(rows)
-                };
-                let count = || {
-                    let sql = format!("SELECT COUNT(*) FROM objects o WHERE {where_sql}");
-                    let n: i64 = c
-                        .prepare_cached(&sql)?
-                        .query_row(params_from_iter(args.clone()), |r| r.get(0))?;
-                    Ok(n as u64)
-                };
-                self.paged(&list, &columns, p, page, count)
-            })
+        self.budgeted(c, || {
+            let page = |seek: Option<Seek>| {
+                let mut page_args = args.clone();
+                let (seek_sql, tail) = seek_or_offset(seek, &mut page_args, p);
+                let sql = format!(
+                    "SELECT {OBJECT_COLS}, {keys} FROM objects o WHERE {where_sql}{seek_sql} ORDER BY {order} {tail}"
+                );
+                let mut stmt = c.prepare_cached(&sql)?;
+                let rows = stmt
+                    .query_map(params_from_iter(page_args), |r| {
+                        Ok((object_from_row(r, 0)?, sort_values(r, 11, columns.len())?))
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(rows)
+            };
+            let count = || {
+                let sql = format!("SELECT COUNT(*) FROM objects o WHERE {where_sql}");
+                let n: i64 = c
+                    .prepare_cached(&sql)?
+                    .query_row(params_from_iter(args.clone()), |r| r.get(0))?;
+                Ok(n as u64)
+            };
+            self.paged(&list, &columns, p, page, count)
         })
     }
 
