@@ -1,11 +1,14 @@
 //! `cargo bench --bench scale`: how the local server's list costs grow with the keyset,
 //! at 1k, 10k and 100k users (and 1M with `APPCTX_BENCH_1M=1`, about 3 minutes more).
 //!
-//! Users are written straight into SQLite (`Store::bulk_load`), then the real server
-//! (`appctx::server::start`, no request log) answers HTTP on loopback:
+//! Users are written straight into SQLite (`Store::bulk_load`; kept in
+//! `$APPCTX_BENCH_DIR` between runs when that is set, e.g. `/tmp/appctx-scale`), then
+//! the shipped `appctx serve --quiet` process answers HTTP on loopback:
 //! - a full walk, `limit=100` pages following `next` to the end (what `export`,
 //!   `list --all` and the TUI do): linear when its cost per row stays flat;
-//! - `appctx export` (the shipped binary, the whole keyset to a file, start to exit);
+//! - `appctx export` (the shipped binary, the whole keyset to a file, start to exit),
+//!   and the official Python SDK's paging loop (`benches/export_sdk.py`, process start
+//!   to exit, `$APPCTX_PYTHON` or `.venv/bin/python`) against the same server;
 //! - one page starting at 0.9·N from a cursor the server never issued (pays the offset);
 //! - `count=true` alone, the README list query (`name LIKE 'a*'`, `sort=name`,
 //!   `count=true`) and `custom.tier == 'gold'` with `count=true`: p50 when nothing
@@ -22,7 +25,6 @@ use serde_json::{json, Value};
 use appctx::api::types::Custom;
 use appctx::server::model::{now_micros, Kind, ObjectRow};
 use appctx::server::store::Store;
-use appctx::server::{start, ServerConfig};
 
 const SUB: &str = "scale";
 const REPEAT: usize = 41;
@@ -37,14 +39,28 @@ fn main() {
     if std::env::var_os("APPCTX_BENCH_1M").is_some() {
         sizes.push(1_000_000);
     }
-    println!("| users | load s | full walk s | µs/row | export s | deep page 0.9·N ms | count p50 ms (changed) | README query p50 ms (changed) | tier=='gold'+count p50 ms (changed) |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    // Only some sizes, e.g. APPCTX_BENCH_SIZES=1000000 (to re-measure one).
+    if let Ok(only) = std::env::var("APPCTX_BENCH_SIZES") {
+        sizes = only
+            .split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect();
+    }
+    println!("| users | load s | full walk s | µs/row | export s | SDK loop s: process (loop alone) | SDK / export | deep page 0.9·N ms | count p50 ms (changed) | README query p50 ms (changed) | tier=='gold'+count p50 ms (changed) | first write during the index build ms |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut results = Vec::new();
     for n in sizes {
         match runtime.block_on(measure(n)) {
             Ok(r) => {
+                let (sdk, ratio) = match r.sdk {
+                    Some((process, alone)) => (
+                        format!("{process:.2} ({alone:.2})"),
+                        format!("{:.1}x ({:.1}x)", process / r.export_s, alone / r.export_s),
+                    ),
+                    None => ("no python".into(), "-".into()),
+                };
                 println!(
-                    "| {n} | {:.1} | {:.2} | {:.1} | {:.2} | {:.1} | {:.2} ({:.1}) | {:.2} ({:.1}) | {:.2} ({:.1}) |",
+                    "| {n} | {:.1} | {:.2} | {:.1} | {:.2} | {sdk} | {ratio} | {:.1} | {:.2} ({:.1}) | {:.2} ({:.1}) | {:.2} ({:.1}) | {:.0} |",
                     r.load_s,
                     r.walk_s,
                     r.walk_s * 1e6 / n as f64,
@@ -55,7 +71,8 @@ fn main() {
                     r.readme.0,
                     r.readme.1,
                     r.tier.0,
-                    r.tier.1
+                    r.tier.1,
+                    r.index_wait_ms
                 );
                 results.push((n, r));
             }
@@ -72,6 +89,24 @@ fn main() {
             "walk cost per row, {n1} vs {n0} users: {growth:.2}x (offset paging: about 10x; target <= 2x) {}",
             verdict(growth <= 2.0)
         );
+    }
+    for (n, r) in &results {
+        if let Some((process, alone)) = r.sdk {
+            let ratio = process / r.export_s;
+            println!(
+                "export at {n}: {:.2} s, the SDK's loop {ratio:.1}x slower as a process ({:.1}x its loop alone; target >= 3x) {}",
+                r.export_s,
+                alone / r.export_s,
+                verdict(ratio >= 3.0)
+            );
+        }
+        if *n >= 1_000_000 {
+            println!(
+                "export at {n}: {:.1} s (target <= 60) {}",
+                r.export_s,
+                verdict(r.export_s <= 60.0)
+            );
+        }
     }
     if let Some((n1, last)) = results.last() {
         println!(
@@ -104,6 +139,10 @@ struct Measured {
     load_s: f64,
     walk_s: f64,
     export_s: f64,
+    /// The Python SDK's paging loop: (process s, loop alone s).
+    sdk: Option<(f64, f64)>,
+    /// The first write after the custom filter's third use (its index being built), ms.
+    index_wait_ms: f64,
     deep_ms: f64,
     /// (p50 unchanged, p50 after a write), ms.
     count: (f64, f64),
@@ -156,37 +195,139 @@ fn user(i: usize, now: i64) -> ObjectRow {
     row
 }
 
-async fn measure(n: usize) -> Result<Measured, String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let db = dir.path().join("scale.db");
-    let loading = Instant::now();
-    {
-        let store = Store::open(&db, false).map_err(|e| e.to_string())?;
-        let now = now_micros();
-        let mut i = 0;
-        while i < n {
-            let end = (i + 50_000).min(n);
-            let chunk: Vec<_> = (i..end).map(|i| (Kind::User, user(i, now))).collect();
-            store
-                .bulk_load(SUB, &chunk, &[])
-                .map_err(|e| format!("{e:?}"))?;
-            i = end;
+/// The seeded database for `n` users: `$APPCTX_BENCH_DIR/scale-{n}.db` when that is set
+/// (kept between runs, since seeding 1M users takes most of a minute), else in `tmp`.
+/// A database is reused only when it says it holds exactly these users. Returns the
+/// path and the seconds spent loading (0 when reused).
+fn seeded(n: usize, tmp: &std::path::Path) -> Result<(std::path::PathBuf, f64), String> {
+    let dir = std::env::var_os("APPCTX_BENCH_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| tmp.to_path_buf());
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let db = dir.join(format!("scale-{n}.db"));
+    let mark = format!("scale bench v1: {n} users");
+    if let Ok(store) = Store::open(&db, false) {
+        if store.meta("bench").ok().flatten().as_deref() == Some(mark.as_str()) {
+            drop(store);
+            // Each run builds the custom key index again (and measures what that costs).
+            let c = rusqlite::Connection::open(&db).map_err(|e| e.to_string())?;
+            let names = appctx::server::custom_index::names(&c).map_err(|e| e.to_string())?;
+            for name in names {
+                c.execute_batch(&format!("DROP INDEX \"{name}\""))
+                    .map_err(|e| e.to_string())?;
+            }
+            return Ok((db, 0.0));
         }
     }
-    let load_s = loading.elapsed().as_secs_f64();
-    let server = start(ServerConfig {
-        listen: "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
-        db,
-        empty: true,
-        referential_integrity: false,
-        signing: None,
-        log_requests: false,
-    })
-    .await
-    .map_err(|e| e.to_string())?;
-    let origin = server.origin();
+    for ext in ["", "-wal", "-shm", ".lock"] {
+        let mut f = db.clone().into_os_string();
+        f.push(ext);
+        let _ = std::fs::remove_file(f);
+    }
+    let loading = Instant::now();
+    let store = Store::open(&db, false).map_err(|e| e.to_string())?;
+    let now = now_micros();
+    let mut i = 0;
+    while i < n {
+        let end = (i + 50_000).min(n);
+        let chunk: Vec<_> = (i..end).map(|i| (Kind::User, user(i, now))).collect();
+        store
+            .bulk_load(SUB, &chunk, &[])
+            .map_err(|e| format!("{e:?}"))?;
+        i = end;
+    }
+    store
+        .set_meta("bench", &mark)
+        .map_err(|e| format!("{e:?}"))?;
+    Ok((db, loading.elapsed().as_secs_f64()))
+}
+
+/// `appctx serve --quiet` (the shipped binary) on a database, killed when dropped.
+struct Serve(std::process::Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(18_710)
+}
+
+/// The Python SDK's paging loop (`benches/export_sdk.py`): (process s, loop s), or None
+/// when no Python with `pubnub` is at hand.
+async fn sdk_export(host: &str, n: usize) -> Result<Option<(f64, f64)>, String> {
+    let python = std::env::var("APPCTX_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python")
+        });
+    if !python.exists() {
+        return Ok(None);
+    }
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/export_sdk.py");
+    let started = Instant::now();
+    let p = tokio::process::Command::new(&python)
+        .arg(&script)
+        .args([host, SUB])
+        .output()
+        .await
+        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    let process_s = started.elapsed().as_secs_f64();
+    if !p.status.success() {
+        return Err(format!(
+            "python SDK loop failed: {}",
+            String::from_utf8_lossy(&p.stderr)
+        ));
+    }
+    let report: Value =
+        serde_json::from_slice(&p.stdout).map_err(|e| format!("python output: {e}"))?;
+    if report["users"] != n {
+        return Err(format!(
+            "python SDK paged {} users, expected {n}",
+            report["users"]
+        ));
+    }
+    Ok(Some((
+        process_s,
+        report["loop_seconds"].as_f64().unwrap_or(0.0),
+    )))
+}
+
+async fn measure(n: usize) -> Result<Measured, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (db, load_s) = seeded(n, dir.path())?;
+    let port = free_port();
+    let host = format!("127.0.0.1:{port}");
+    let origin = format!("http://{host}");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_appctx"))
+        .args(["serve", "--quiet", "--empty", "--listen", &host, "--db"])
+        .arg(&db)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("appctx serve: {e}"))?;
+    let _serve = Serve(child);
     let http = reqwest::Client::new();
     let list = format!("{origin}/v2/objects/{SUB}/uuids");
+    let mut up = false;
+    for _ in 0..200 {
+        if http.get(format!("{origin}/time/0")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    if !up {
+        return Err("appctx serve did not answer".into());
+    }
+    // A reused database may still hold the user the measurements below write.
+    let _ = http.delete(format!("{list}/bench-writer")).send().await;
 
     // The full walk.
     let walking = Instant::now();
@@ -249,7 +390,7 @@ async fn measure(n: usize) -> Result<Measured, String> {
         return Err(format!("export wrote {exported} user lines for {n} users"));
     }
     let _ = std::fs::remove_file(&out);
-
+    let sdk = sdk_export(&host, n).await?;
     // A page from a cursor the server did not issue: 0.9·N + 1, so no remembered key.
     let deep =
         base64::engine::general_purpose::STANDARD_NO_PAD.encode((n * 9 / 10 + 1).to_string());
@@ -269,17 +410,19 @@ async fn measure(n: usize) -> Result<Measured, String> {
         "limit=100&filter=name%20LIKE%20%27a*%27&sort=name&count=true&include=custom,status,type",
     )
     .await?;
-    let tier = p50(
+    let (tier_unchanged, tier_changed, index_wait_ms) = p50_and_first_write(
         &http,
         &list,
         "limit=100&filter=custom.tier%20%3D%3D%20%27gold%27&count=true&include=custom",
     )
     .await?;
-    server.stop();
+    let tier = (tier_unchanged, tier_changed);
     Ok(Measured {
         load_s,
         walk_s,
         export_s,
+        sdk,
+        index_wait_ms,
         deep_ms,
         count,
         readme,
@@ -300,6 +443,19 @@ async fn get(http: &reqwest::Client, list: &str, query: &str) -> Result<Value, S
 
 /// (p50 with nothing changed, p50 with a write to the keyset before each request), ms.
 async fn p50(http: &reqwest::Client, list: &str, query: &str) -> Result<(f64, f64), String> {
+    p50_and_first_write(http, list, query)
+        .await
+        .map(|(a, b, _)| (a, b))
+}
+
+/// [`p50`], and how long the first write after the unchanged requests took, ms: for
+/// the custom filter, the index on its key is being built then (it started after the
+/// third request), and writes wait for that build.
+async fn p50_and_first_write(
+    http: &reqwest::Client,
+    list: &str,
+    query: &str,
+) -> Result<(f64, f64, f64), String> {
     let mut unchanged = Vec::new();
     for _ in 0..REPEAT {
         let t = Instant::now();
@@ -307,7 +463,9 @@ async fn p50(http: &reqwest::Client, list: &str, query: &str) -> Result<(f64, f6
         unchanged.push(t.elapsed().as_secs_f64() * 1e3);
     }
     let mut changed = Vec::new();
+    let mut first_write = 0.0;
     for k in 0..CHANGED_REPEAT {
+        let writing = Instant::now();
         let res = http
             .patch(format!("{list}/bench-writer"))
             .body(json!({"name": format!("writer {k} {query}")}).to_string())
@@ -317,11 +475,14 @@ async fn p50(http: &reqwest::Client, list: &str, query: &str) -> Result<(f64, f6
         if !res.status().is_success() {
             return Err(format!("write: {}", res.status()));
         }
+        if k == 0 {
+            first_write = writing.elapsed().as_secs_f64() * 1e3;
+        }
         let t = Instant::now();
         get(http, list, query).await?;
         changed.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    Ok((median(unchanged), median(changed)))
+    Ok((median(unchanged), median(changed), first_write))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

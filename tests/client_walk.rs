@@ -19,6 +19,8 @@ type Change = Box<dyn Fn(&mut Vec<String>) + Send>;
 struct Script {
     ids: Vec<String>,
     requests: usize,
+    /// The offset each request asked for, in order.
+    offsets: Vec<usize>,
     /// Changes applied just before request `n` (1-based) is answered.
     changes: HashMap<usize, Change>,
 }
@@ -54,6 +56,7 @@ async fn list(State(s): State<Shared>, RawQuery(q): RawQuery) -> axum::Json<serd
         .and_then(|t| t.parse().ok())
         .unwrap_or(0);
     let limit: usize = param("limit").and_then(|l| l.parse().ok()).unwrap_or(100);
+    s.offsets.push(offset);
     let page: Vec<_> = s
         .ids
         .iter()
@@ -117,6 +120,7 @@ fn script() -> Script {
     Script {
         ids,
         requests: 0,
+        offsets: Vec::new(),
         changes,
     }
 }
@@ -192,4 +196,55 @@ async fn a_long_relation_walk_is_not_mistaken_for_churn() {
     let members = c.members_walk("room", opts).unwrap().collect_all().await;
     let members = members.expect("a quiet list is walked to its end");
     assert_eq!(members.len(), 1100);
+}
+
+#[tokio::test]
+async fn the_next_page_is_asked_for_while_the_caller_handles_this_one() {
+    let script = Arc::new(Mutex::new(Script {
+        ids: (0..1000).map(id).collect(),
+        requests: 0,
+        offsets: Vec::new(),
+        changes: HashMap::new(),
+    }));
+    let app = axum::Router::new()
+        .fallback(list)
+        .with_state(script.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    let c = Client::new(Keyset::new(origin, "demo", "walker")).unwrap();
+    let mut walk = c.users_walk(opts()).unwrap();
+    let first = walk.next_batch().await.unwrap().unwrap();
+    assert_eq!(first.len(), 50);
+    // The caller has not asked for more, yet the second page is on its way (and the
+    // third, read ahead once the second's bytes are in: never more than two ahead).
+    let mut asked = 0;
+    for _ in 0..500 {
+        asked = script.lock().unwrap().requests;
+        if asked >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(
+        (2..=3).contains(&asked),
+        "{asked} requests before the caller wanted the second page"
+    );
+    let second = walk.next_batch().await.unwrap().unwrap();
+    assert_eq!(second.first().map(|u| u.user_id.as_str()), Some("s0050"));
+    let mut rest = second.len() + first.len();
+    while let Some(batch) = walk.next_batch().await {
+        rest += batch.unwrap().len();
+    }
+    assert_eq!(rest, 1000);
+    // Each page was asked for once: pages read ahead were the ones the walk used.
+    let offsets = script.lock().unwrap().offsets.clone();
+    let mut unique = offsets.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), offsets.len(), "{offsets:?}");
+    // Only the page after the last, read ahead in case the last was full, is extra.
+    assert!(offsets.len() <= 1000 / 46 + 2, "{offsets:?}");
 }

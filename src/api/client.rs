@@ -97,6 +97,24 @@ pub(crate) struct Request {
     pub if_match: Option<String>,
 }
 
+/// A 2xx answer not decoded yet.
+pub(crate) struct RawAnswer {
+    label: String,
+    status: StatusCode,
+    bytes: Vec<u8>,
+}
+
+impl RawAnswer {
+    /// The answer decoded as `T`.
+    pub(crate) fn decode<T: DeserializeOwned>(self) -> Result<T, Error> {
+        serde_json::from_slice(&self.bytes).map_err(|e| Error::Decode {
+            request: self.label,
+            status: self.status.as_u16(),
+            message: e.to_string(),
+        })
+    }
+}
+
 impl Request {
     pub fn new(method: Method, path: String) -> Request {
         Request {
@@ -230,12 +248,19 @@ impl Client {
 
     /// Sends `req` (retrying as the policy allows) and decodes a 2xx answer as `T`.
     pub(crate) async fn send<T: DeserializeOwned>(&self, req: Request) -> Result<T, Error> {
+        let answer = self.send_raw(req).await?;
+        answer.decode()
+    }
+
+    /// [`Client::send`] without the decoding: the 2xx answer's bytes (a walk asks for
+    /// its next page before it decodes this one).
+    pub(crate) async fn send_raw(&self, req: Request) -> Result<RawAnswer, Error> {
         let label = format!("{} {}", req.method, req.path);
         let (status, bytes) = self.execute(&req, &label).await?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
-            request: label,
-            status: status.as_u16(),
-            message: e.to_string(),
+        Ok(RawAnswer {
+            label,
+            status,
+            bytes,
         })
     }
 

@@ -15,6 +15,14 @@
 //! ignored first), and PubNub documents neither, so such a page can skip records.
 //! The overlap only needs the order of ids to stay put, which id order gives.
 //!
+//! Pages are read ahead so that the client's work (decoding, writing) overlaps the
+//! server's: while the caller handles a page, the next one is asked for, and as soon
+//! as a page's bytes are in (before they are decoded) the page after it is asked for
+//! too, at the offset it would have if the page is full and nothing moved. At most
+//! two pages are ahead of the one the caller has. That changes only when each page is
+//! read, which the walk never relied on: every page is checked against the previous
+//! one as before, and a page read ahead for an offset the walk does not want is dropped.
+//!
 //! Id order is the lists' default (spec §6: users and channels by `id`, memberships
 //! by `channel.id`, members by `uuid.id`), so no `sort` is sent: asking for it
 //! explicitly makes the local server sort every page in a temporary B-tree instead
@@ -22,6 +30,8 @@
 
 use std::collections::HashSet;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -53,7 +63,7 @@ pub struct WalkStats {
 }
 
 /// The id a list item is keyed by in a walk.
-pub trait WalkItem: DeserializeOwned {
+pub trait WalkItem: DeserializeOwned + Send + 'static {
     fn walk_id(&self) -> &str;
 }
 
@@ -81,11 +91,74 @@ impl WalkItem for Member {
     }
 }
 
+/// What the tasks that read ahead need to ask for pages.
+struct Chain {
+    client: Client,
+    path: String,
+    include: String,
+    related: &'static str,
+    opts: ListOptions<()>,
+    limit: u64,
+    /// The sequence number of the last page the walk has taken.
+    taken: AtomicU64,
+}
+
+impl Chain {
+    /// The request for the page at `offset`.
+    fn request(&self, offset: u64, count: bool) -> Request {
+        let mut opts = self.opts.clone();
+        opts.include_total_count = count;
+        opts.page = (offset > 0).then(|| PageRef::Next(Cursor::at_offset(offset)));
+        Request::new(Method::GET, self.path.clone())
+            .include(self.include.clone())
+            .list_params(&opts, self.related)
+    }
+}
+
+/// A page read ahead: the answer, and the page after it when that was asked for too.
+type Answer<T> = (Result<Page<T>, Error>, Option<Ahead<T>>);
+
+/// A page being read ahead: its offset, its sequence number, its task.
+struct Ahead<T> {
+    offset: u64,
+    seq: u64,
+    task: tokio::task::JoinHandle<Answer<T>>,
+}
+
+/// Asks for the page at `offset` in a task; once its bytes are in, and if the walk has
+/// taken the page before it, the task asks for the following page too (at the offset
+/// it has if this page is full and `overlap` stays) before it decodes this one.
+fn read_ahead<T: WalkItem>(
+    runtime: &tokio::runtime::Handle,
+    chain: Arc<Chain>,
+    offset: u64,
+    seq: u64,
+    overlap: u64,
+) -> Ahead<T> {
+    let req = chain.request(offset, false);
+    let handle = runtime.clone();
+    let task = runtime.spawn(async move {
+        let answer = match chain.client.send_raw(req).await {
+            Ok(answer) => answer,
+            Err(e) => return (Err(e), None),
+        };
+        let mut next = None;
+        if chain.taken.load(Ordering::Acquire) + 1 >= seq {
+            let after = offset + chain.limit - overlap;
+            next = Some(read_ahead(&handle, chain.clone(), after, seq + 1, overlap));
+            // The new task waits for this thread until this one yields: let its
+            // request go out before this page is decoded.
+            tokio::task::yield_now().await;
+        }
+        (answer.decode(), next)
+    });
+    Ahead { offset, seq, task }
+}
+
 /// A consistent walk (see the module doc). Yields batches of new records.
 pub struct Walk<T> {
     client: Client,
     path: String,
-    include: String,
     related: &'static str,
     opts: ListOptions<()>,
     limit: u64,
@@ -100,7 +173,21 @@ pub struct Walk<T> {
     /// Ask for `totalCount` on the first request.
     count: bool,
     done: bool,
+    /// The next page, asked for before the caller wanted it.
+    ahead: Option<Ahead<T>>,
+    /// Shared with the tasks that read ahead.
+    chain: Arc<Chain>,
+    /// The sequence number of the last page taken (each page read gets the next).
+    seq: u64,
     _item: PhantomData<fn() -> T>,
+}
+
+impl<T> Drop for Walk<T> {
+    fn drop(&mut self) {
+        if let Some(ahead) = self.ahead.take() {
+            ahead.task.abort();
+        }
+    }
 }
 
 impl<T: WalkItem> Walk<T> {
@@ -117,19 +204,29 @@ impl<T: WalkItem> Walk<T> {
     ) -> Walk<T> {
         let count = count || opts.include_total_count;
         let limit = u64::from(opts.limit.unwrap_or(MAX_LIMIT).clamp(2, MAX_LIMIT));
+        let include = opts.include.include_value(related);
+        let opts = ListOptions {
+            limit: Some(limit as u32),
+            page: None,
+            filter: opts.filter,
+            sort: Vec::new(),
+            include_total_count: false,
+            include: (),
+        };
+        let chain = Arc::new(Chain {
+            client: client.clone(),
+            path: path.clone(),
+            include,
+            related,
+            opts: opts.clone(),
+            limit,
+            taken: AtomicU64::new(0),
+        });
         Walk {
             client,
             path,
-            include: opts.include.include_value(related),
             related,
-            opts: ListOptions {
-                limit: Some(limit as u32),
-                page: None,
-                filter: opts.filter,
-                sort: Vec::new(),
-                include_total_count: false,
-                include: (),
-            },
+            opts,
             limit,
             offset: 0,
             overlap: FIRST_OVERLAP.min(limit / 2),
@@ -139,6 +236,9 @@ impl<T: WalkItem> Walk<T> {
             stats: WalkStats::default(),
             count,
             done: false,
+            ahead: None,
+            chain,
+            seq: 0,
             _item: PhantomData,
         }
     }
@@ -203,14 +303,7 @@ impl<T: WalkItem> Walk<T> {
             )));
         }
         let first = self.stats.requests == 0;
-        let mut opts = self.opts.clone();
-        opts.include_total_count = first && self.count;
-        opts.page = (self.offset > 0).then(|| PageRef::Next(Cursor::at_offset(self.offset)));
-        let req = Request::new(Method::GET, self.path.clone())
-            .include(self.include.clone())
-            .list_params(&opts, self.related);
-        self.stats.requests += 1;
-        let page: Page<T> = self.client.send(req).await?;
+        let page = self.fetch(first).await?;
         if first {
             self.stats.total_at_start = page.total_count;
         }
@@ -231,6 +324,7 @@ impl<T: WalkItem> Walk<T> {
                 self.offset = self.offset.saturating_sub(self.back);
                 self.back = self.back.saturating_mul(2);
                 self.last = None;
+                self.prefetch().await;
                 return Ok(None);
             }
         };
@@ -248,8 +342,65 @@ impl<T: WalkItem> Walk<T> {
             self.done = true;
         } else {
             self.offset += n - self.overlap;
+            self.prefetch().await;
         }
         Ok((!batch.is_empty()).then_some(batch))
+    }
+
+    /// The page at the walk's offset: the one read ahead when it is that one, else
+    /// asked for now.
+    async fn fetch(&mut self, first: bool) -> Result<Page<T>, Error> {
+        if let Some(ahead) = self.ahead.take() {
+            if ahead.offset == self.offset && !first {
+                if let Ok((page, next)) = ahead.task.await {
+                    self.took(ahead.seq);
+                    if let Some(next) = next {
+                        self.stats.requests += 1;
+                        self.ahead = Some(next);
+                    }
+                    return page;
+                }
+                // The task was lost (runtime shutting down): ask again below.
+            } else {
+                ahead.task.abort();
+            }
+        }
+        self.stats.requests += 1;
+        let req = self.chain.request(self.offset, first && self.count);
+        let page = self.client.send(req).await;
+        self.took(self.seq + 1);
+        page
+    }
+
+    /// Notes that the walk has taken page `seq`.
+    fn took(&mut self, seq: u64) {
+        self.seq = self.seq.max(seq);
+        self.chain.taken.store(self.seq, Ordering::Release);
+    }
+
+    /// Makes sure the page at the walk's offset is being read (when running on a tokio
+    /// runtime): the one read ahead when it is that one, else asked for now.
+    async fn prefetch(&mut self) {
+        if self.ahead.as_ref().is_some_and(|a| a.offset == self.offset) {
+            return;
+        }
+        if let Some(stale) = self.ahead.take() {
+            stale.task.abort();
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        self.stats.requests += 1;
+        self.ahead = Some(read_ahead(
+            &runtime,
+            self.chain.clone(),
+            self.offset,
+            self.seq + 1,
+            self.overlap,
+        ));
+        // A task spawned here waits for this thread until this task yields, and the
+        // caller works on its batch without yielding: let the request go out first.
+        tokio::task::yield_now().await;
     }
 
     /// Compares where the previous page's last record is now with where it was;

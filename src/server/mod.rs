@@ -9,6 +9,7 @@
 
 pub mod body;
 pub mod conn;
+pub mod custom_index;
 pub mod error;
 pub mod events;
 pub mod guard;
@@ -292,19 +293,21 @@ fn lock_database(db: &std::path::Path) -> Result<std::fs::File, StartError> {
     }
 }
 
-/// One line per request: method, path, status, milliseconds. Formatted here, written
-/// by the log's own thread.
+/// One line per request: method, path, status, milliseconds. Formatted into the log's
+/// buffer here, written by the log's own thread.
 async fn log_request(
     axum::extract::State(log): axum::extract::State<Arc<request_log::RequestLog>>,
     req: axum::extract::Request,
     next: middleware::Next,
 ) -> axum::response::Response {
     let method = req.method().clone();
-    let path = request_log::loggable_path(req.uri().path());
+    // A clone of the URI shares its bytes; the path is cut from it once answered.
+    let uri = req.uri().clone();
     let started = std::time::Instant::now();
     let res = next.run(req).await;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
-    log.line(format!(
+    let path = request_log::loggable_path(uri.path());
+    log.line_fmt(format_args!(
         "{method} {path} {} {ms:.1}ms",
         res.status().as_u16()
     ));

@@ -123,11 +123,15 @@ pub fn now_micros() -> i64 {
 
 /// `updated` as PubNub prints it: RFC 3339 UTC, microseconds with trailing zeros trimmed.
 pub fn format_updated(micros: i64) -> String {
+    use std::fmt::Write as _;
     let secs = micros.div_euclid(1_000_000);
-    let frac = micros.rem_euclid(1_000_000);
+    let mut frac = micros.rem_euclid(1_000_000);
     let dt =
         time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let base = format!(
+    // One buffer for the whole text (it is written for every row of every page).
+    let mut out = String::with_capacity(32);
+    let _ = write!(
+        out,
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
         dt.year(),
         dt.month() as u8,
@@ -136,12 +140,17 @@ pub fn format_updated(micros: i64) -> String {
         dt.minute(),
         dt.second()
     );
-    if frac == 0 {
-        format!("{base}Z")
-    } else {
-        let digits = format!("{frac:06}");
-        format!("{base}.{}Z", digits.trim_end_matches('0'))
+    if frac != 0 {
+        // The fraction without its trailing zeros.
+        let mut width = 6;
+        while frac % 10 == 0 {
+            frac /= 10;
+            width -= 1;
+        }
+        let _ = write!(out, ".{frac:0width$}");
     }
+    out.push('Z');
+    out
 }
 
 /// Parses an RFC 3339 timestamp (any offset, any fraction length) to microseconds.
@@ -170,6 +179,16 @@ mod tests {
             format_updated(1_700_000_000_000_000),
             "2023-11-14T22:13:20Z"
         );
+        // Leading zeros of the fraction stay, trailing ones go.
+        assert_eq!(
+            format_updated(1_700_000_000_000_050),
+            "2023-11-14T22:13:20.00005Z"
+        );
+        assert_eq!(
+            format_updated(1_700_000_000_100_000),
+            "2023-11-14T22:13:20.1Z"
+        );
+        assert_eq!(format_updated(-1), "1969-12-31T23:59:59.999999Z");
     }
 
     #[test]

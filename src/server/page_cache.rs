@@ -22,7 +22,9 @@ use rusqlite::types::Value as SqlValue;
 
 /// Most lists with remembered cursors, and most remembered counts; the oldest go first.
 pub const MAX_ENTRIES: usize = 1024;
-/// Most remembered keys per list; the lowest offsets go first (walks go forward).
+/// Most remembered keys per list; those remembered longest ago go first, so a walk in
+/// progress keeps its keys wherever other walks of the same list are (a walk that
+/// starts over after another one ended must not lose its new keys to the old ones).
 pub const KEYS_PER_LIST: usize = 256;
 /// A page remembers the key of every this-many-th row, and of its last.
 pub const KEY_EVERY: usize = 10;
@@ -116,6 +118,9 @@ impl Default for PageCache {
 struct Cursors {
     generation: u64,
     keys: BTreeMap<u64, Vec<SqlValue>>,
+    /// Offsets in the order they were remembered (an offset remembered again is in it
+    /// twice and goes with its older place).
+    order: VecDeque<u64>,
 }
 
 /// Moves a keyset's generation when made and again when dropped: hold it from before
@@ -184,14 +189,29 @@ impl PageCache {
         let list = cursors.get_or_insert_with(key, || Cursors {
             generation,
             keys: BTreeMap::new(),
+            order: VecDeque::new(),
         });
         if list.generation != generation {
             list.generation = generation;
             list.keys.clear();
+            list.order.clear();
         }
-        list.keys.extend(keys);
+        for (offset, values) in keys {
+            if list.keys.insert(offset, values).is_some() {
+                // Already remembered: drop its older place in line.
+                if let Some(at) = list.order.iter().position(|o| *o == offset) {
+                    list.order.remove(at);
+                }
+            }
+            list.order.push_back(offset);
+        }
         while list.keys.len() > KEYS_PER_LIST {
-            list.keys.pop_first();
+            match list.order.pop_front() {
+                Some(old) => {
+                    list.keys.remove(&old);
+                }
+                None => break,
+            }
         }
     }
 
@@ -332,6 +352,43 @@ mod tests {
         assert_eq!(g2, g + 2, "moved before and after the commit");
         assert!(cache.cursor(&key, 100, g2).is_none());
         assert_eq!(cache.count(&key, g2), None);
+    }
+
+    /// A walk that starts over after another walk of the same list ended (a second
+    /// export, or `list --all` before `export`) keeps the keys of its own pages: it
+    /// used to lose them at once to the higher offsets of the ended walk, and paid
+    /// for the offset on every page.
+    #[test]
+    fn a_new_walk_keeps_its_keys_beside_an_ended_one() {
+        let cache = PageCache::default();
+        let key = ListKey {
+            sub: "k".into(),
+            list: "users".into(),
+            order: "id".into(),
+            filter: String::new(),
+        };
+        let page_keys = |from: u64| {
+            (1..=10u64).map(move |i| {
+                (
+                    from + 10 * i,
+                    vec![SqlValue::Integer((from + 10 * i) as i64)],
+                )
+            })
+        };
+        // The ended walk: 1,000 pages of 100.
+        for page in 0..1000u64 {
+            cache.remember_cursors(&key, 0, page_keys(page * 100));
+        }
+        assert!(cache.cursor(&key, 96, 0).is_none());
+        // The new walk, overlapping 4 rows like export: pages at 0, 96, 192, …
+        let mut offset = 0;
+        for _ in 0..50 {
+            cache.remember_cursors(&key, 0, page_keys(offset));
+            offset += 96;
+            let (values, skip) = cache.cursor(&key, offset, 0).expect("the page's own key");
+            assert!(skip < 10, "{skip} rows stepped over at {offset}");
+            assert_eq!(values, vec![SqlValue::Integer((offset - skip) as i64)]);
+        }
     }
 
     #[test]

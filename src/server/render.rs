@@ -68,6 +68,48 @@ pub fn object(kind: Kind, row: &ObjectRow, inc: &Include) -> Obj {
     }
 }
 
+/// [`object`] from a row the caller is done with: its strings and `custom` move into
+/// the answer instead of being copied (a page renders 100 of them).
+pub fn object_from(kind: Kind, row: ObjectRow, inc: &Include) -> Obj {
+    let take = |wanted: bool, v: Option<String>| {
+        if wanted {
+            Maybe::present(v)
+        } else {
+            Maybe::Absent
+        }
+    };
+    let updated = format_updated(row.updated);
+    let custom = if inc.custom {
+        Maybe::present(row.custom)
+    } else {
+        Maybe::Absent
+    };
+    match kind {
+        Kind::User => Obj::User(User {
+            user_id: row.id,
+            name: row.name,
+            external_id: row.external_id,
+            profile_url: row.profile_url,
+            email: row.email,
+            kind: take(inc.kind, row.kind_field),
+            status: take(inc.status, row.status),
+            custom,
+            updated,
+            etag: row.etag,
+        }),
+        Kind::Channel => Obj::Channel(Channel {
+            channel_id: row.id,
+            name: row.name,
+            description: row.description,
+            kind: take(inc.kind, row.kind_field),
+            status: take(inc.status, row.status),
+            custom,
+            updated,
+            etag: row.etag,
+        }),
+    }
+}
+
 /// A membership or member item shaped by `include`.
 pub fn relation(view: View, item: &RelationWithObject, inc: &Include) -> Rel {
     let r = &item.relation;
@@ -117,5 +159,54 @@ pub fn relation(view: View, item: &RelationWithObject, inc: &Include) -> Rel {
             updated,
             etag: r.etag.clone(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::types::Custom;
+
+    /// The moving renderer answers exactly what the copying one does, for every
+    /// `include` and both kinds.
+    #[test]
+    fn object_from_is_object() {
+        let mut custom = Custom::new();
+        custom.insert("tier".into(), serde_json::json!("gold"));
+        let rows = [
+            ObjectRow {
+                id: "a".into(),
+                name: Some("A".into()),
+                description: Some("d".into()),
+                external_id: Some("x".into()),
+                profile_url: Some("p".into()),
+                email: Some("e".into()),
+                kind_field: Some("t".into()),
+                status: Some("s".into()),
+                custom: Some(custom),
+                updated: 1_700_000_000_000_001,
+                etag: "E".into(),
+            },
+            ObjectRow {
+                id: "b".into(),
+                ..Default::default()
+            },
+        ];
+        for row in &rows {
+            for kind in [Kind::User, Kind::Channel] {
+                for bits in 0..8 {
+                    let inc = Include {
+                        custom: bits & 1 != 0,
+                        status: bits & 2 != 0,
+                        kind: bits & 4 != 0,
+                        ..Default::default()
+                    };
+                    let copied = serde_json::to_string(&object(kind, row, &inc)).unwrap();
+                    let moved =
+                        serde_json::to_string(&object_from(kind, row.clone(), &inc)).unwrap();
+                    assert_eq!(moved, copied, "{kind:?} {bits}");
+                }
+            }
+        }
     }
 }

@@ -242,6 +242,11 @@ fn compare(
         }
         Column::Custom { col, key } => {
             if let Some(path) = json_path(&key) {
+                if let Some(e) = super::custom_index::expr(col, &key) {
+                    if indexed_compare(col, &e, &path, op, value, c) {
+                        return Ok(());
+                    }
+                }
                 return custom_compare(col, path, field, op, value, c);
             }
             let (cond, param) = match value {
@@ -379,6 +384,61 @@ fn custom_compare(
         c.sql.push_str(&format!("({cond})"));
     }
     Ok(())
+}
+
+/// A comparison of a string or a number on one `custom` key, written around the
+/// literal expression `e` (`json_extract(col, '$."key"')`) as top-level `AND` terms, so
+/// that SQLite can use an index on that expression (`custom_index`); None for the
+/// comparisons left to [`custom_compare`] (null, booleans: false, nothing written).
+/// The same meaning as
+/// there, and also 0 or 1, never NULL:
+/// - `e IS ?` is true only when the key holds that string: `json_extract` gives text
+///   for JSON strings, numbers for numbers and booleans, NULL for null or no key, and
+///   JSON text (starting with `[` or `{`) for arrays and objects, so `json_type` is
+///   checked only for strings that start like those;
+/// - for ranges and numbers, `e IS NOT NULL` first makes the rest non-NULL (the key
+///   exists), and `json_type` tells strings from numbers and numbers from booleans.
+fn indexed_compare(
+    col: &str,
+    e: &str,
+    path: &str,
+    op: CmpOp,
+    value: &Value,
+    c: &mut Condition,
+) -> bool {
+    let path = SqlValue::Text(path.to_string());
+    let cond = match (value, op) {
+        (Value::String(s), CmpOp::Eq | CmpOp::Ne) => {
+            c.params.push(SqlValue::Text(s.clone()));
+            if s.starts_with(['[', '{']) {
+                c.params.push(path);
+                format!("{e} IS ? AND json_type({col}, ?) = 'text'")
+            } else {
+                format!("{e} IS ?")
+            }
+        }
+        (Value::String(s), _) => {
+            c.params.extend([SqlValue::Text(s.clone()), path]);
+            format!(
+                "{e} IS NOT NULL AND {e} >= '' AND {e} {} ? AND json_type({col}, ?) = 'text'",
+                sql_op(op)
+            )
+        }
+        (Value::Number(n), _) => {
+            c.params.extend([SqlValue::Real(*n), path]);
+            format!(
+                "{e} IS NOT NULL AND {e} {} ? AND json_type({col}, ?) IN ('integer', 'real')",
+                sql_op_eqless(op)
+            )
+        }
+        _ => return false,
+    };
+    if op == CmpOp::Ne {
+        c.sql.push_str(&format!("(NOT ({cond}))"));
+    } else {
+        c.sql.push_str(&format!("({cond})"));
+    }
+    true
 }
 
 /// For custom values `!=` is written as NOT(==), so the inner operator is `=`.

@@ -11,6 +11,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
+use super::custom_index::{self, CustomIndexes, Scope};
 use super::error::ApiError;
 use super::events::{Change, EventHub};
 use super::model::{now_micros, sort_key, Kind, ObjectRow, RelationRow};
@@ -136,9 +137,13 @@ pub struct RelationWithObject {
     pub other: Option<ObjectRow>,
 }
 
+/// A page of users or channels, and the total when it was asked for.
+pub type ObjectPage = (Vec<ObjectRow>, Option<u64>);
+
 /// The App Context database.
 pub struct Store {
-    writer: Mutex<Connection>,
+    /// Shared with the threads that build `custom` key indexes.
+    writer: Arc<Mutex<Connection>>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
     /// Deleting an object deletes its relations; relations need both ends to exist.
@@ -149,6 +154,8 @@ pub struct Store {
     query_budget: Duration,
     /// Cursors' sort keys and counts, so walks are linear and counts cheap.
     pages: PageCache,
+    /// Indexes on the `custom` keys filters use.
+    custom: Arc<CustomIndexes>,
 }
 
 /// How long a list query may run by default (see [`Store::set_query_budget`]).
@@ -194,6 +201,17 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
             Ok(matched)
         },
     )?;
+    Ok(conn)
+}
+
+/// Largest database a reader maps into memory whole (SQLite's own cap is 2 GB).
+const READER_MMAP_BYTES: i64 = 2 << 30;
+
+/// A reader maps the whole database (up to [`READER_MMAP_BYTES`]) instead of the first
+/// 256 MB: pages past the mapping are copied in with `pread` on every visit, and a
+/// walk of 1M users (a 0.4 GB database) visits each table page again and again.
+fn map_whole_file(conn: Connection) -> rusqlite::Result<Connection> {
+    conn.pragma_update(None, "mmap_size", READER_MMAP_BYTES)?;
     Ok(conn)
 }
 
@@ -270,16 +288,22 @@ impl Store {
         writer.execute_batch(SCHEMA)?;
         search_index::create(&writer)?;
         let readers = (0..4)
-            .map(|_| open_connection(path).map(Mutex::new))
+            .map(|_| {
+                open_connection(path)
+                    .and_then(map_whole_file)
+                    .map(Mutex::new)
+            })
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        let custom = Arc::new(CustomIndexes::load(&writer)?);
         Ok(Store {
-            writer: Mutex::new(writer),
+            writer: Arc::new(Mutex::new(writer)),
             readers,
             next_reader: AtomicUsize::new(0),
             referential_integrity,
             events,
             query_budget: DEFAULT_QUERY_BUDGET,
             pages: PageCache::default(),
+            custom,
         })
     }
 
@@ -328,6 +352,13 @@ impl Store {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         f(&conn)
+    }
+
+    /// The names of the indexes on `custom` keys in the database, sorted, once no
+    /// index is being built.
+    pub fn custom_indexes(&self) -> Result<Vec<String>, ApiError> {
+        self.custom.wait_idle();
+        self.read(|c| Ok(custom_index::names(c)?))
     }
 
     /// A value from the `meta` table.
@@ -504,34 +535,90 @@ impl Store {
         kind: Kind,
         p: &ListParams,
     ) -> Result<(Vec<ObjectRow>, Option<u64>), ApiError> {
+        self.read(|c| self.list_objects_on(c, sub, kind, p))
+    }
+
+    /// [`Store::list_objects`] on the caller's thread, when a reader connection is free
+    /// right now and the page is a short read: the default order, no filter, from the
+    /// start or from a remembered cursor (within a page of it), and any count asked for
+    /// remembered. `None` otherwise (the caller hands it to the blocking pool). A walk's
+    /// pages are such reads; handing each to another thread and back cost a wake-up
+    /// each way.
+    pub fn try_list_objects(
+        &self,
+        sub: &str,
+        kind: Kind,
+        p: &ListParams,
+    ) -> Option<Result<ObjectPage, ApiError>> {
+        if p.filter.is_some() || !p.sort.is_empty() {
+            return None;
+        }
+        let columns = order_columns(p, false, &["o.id_k", "o.id"]);
+        let list = ListKey {
+            sub: sub.to_string(),
+            list: format!("{kind:?}"),
+            order: order_sql(&columns),
+            filter: String::new(),
+        };
+        let generation = self.pages.generation(sub);
+        if p.offset > 0 {
+            let (_, skip) = self.pages.cursor(&list, p.offset, generation)?;
+            if skip > p.limit {
+                return None;
+            }
+        }
+        if p.count {
+            let counted = ListKey {
+                order: String::new(),
+                ..list
+            };
+            self.pages.count(&counted, generation)?;
+        }
+        let n = self.readers.len();
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        (0..n).find_map(|i| {
+            let conn = self.readers[(start + i) % n].try_lock().ok()?;
+            Some(self.list_objects_on(&conn, sub, kind, p))
+        })
+    }
+
+    fn list_objects_on(
+        &self,
+        c: &Connection,
+        sub: &str,
+        kind: Kind,
+        p: &ListParams,
+    ) -> Result<(Vec<ObjectRow>, Option<u64>), ApiError> {
         let q = ObjectQuery::new(sub, kind, p)?;
+        if let Some(f) = &p.filter {
+            self.custom
+                .used(Scope::Objects, &custom_index::keys(f), &self.writer);
+        }
         let list = ListKey {
             sub: sub.to_string(),
             list: format!("{kind:?}"),
             order: q.order.clone(),
             filter: filter_key(p),
         };
-        self.read(|c| {
-            self.budgeted(c, || {
-                let page = |seek: Option<Seek>| {
-                    let mut page_args = q.args.clone();
-                    let (seek_sql, tail) = seek_or_offset(seek, &mut page_args, p);
-                    let mut stmt = c.prepare_cached(&q.page_sql(&seek_sql, tail))?;
-                    let rows = stmt
-                        .query_map(params_from_iter(page_args), |r| {
-                            Ok((object_from_row(r, 0)?, sort_values(r, 11, q.columns.len())?))
-                        })?
-                        .collect::<rusqlite::Result<Vec<_>>>()?;
-                    Ok(rows)
-                };
-                let count = || {
-                    let n: i64 = c
-                        .prepare_cached(&q.count_sql())?
-                        .query_row(params_from_iter(q.args.clone()), |r| r.get(0))?;
-                    Ok(n as u64)
-                };
-                self.paged(&list, &q.columns, p, page, count)
-            })
+        self.budgeted(c, || {
+            let page = |seek: Option<Seek>| {
+                let mut page_args = q.args.clone();
+                let (seek_sql, tail) = seek_or_offset(seek, &mut page_args, p);
+                let mut stmt = c.prepare_cached(&q.page_sql(&seek_sql, &tail))?;
+                let rows = stmt
+                    .query_map(params_from_iter(page_args), |r| {
+                        Ok((object_from_row(r, 0)?, sort_values(r, 11, q.columns.len())?))
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(rows)
+            };
+            let count = || {
+                let n: i64 = c
+                    .prepare_cached(&q.count_sql())?
+                    .query_row(params_from_iter(q.args.clone()), |r| r.get(0))?;
+                Ok(n as u64)
+            };
+            self.paged(&list, &q.columns, p, page, count)
         })
     }
 
@@ -557,7 +644,7 @@ impl Store {
             };
         self.read(|c| {
             let mut lines = vec!["page:".to_string()];
-            lines.extend(plan(c, &q.page_sql(&seek_sql, tail), page_args)?);
+            lines.extend(plan(c, &q.page_sql(&seek_sql, &tail), page_args)?);
             lines.push("count:".to_string());
             lines.extend(plan(c, &q.count_sql(), q.args.clone())?);
             Ok(lines)
@@ -628,6 +715,14 @@ impl Store {
         p: &ListParams,
     ) -> Result<(Vec<RelationWithObject>, Option<u64>), ApiError> {
         let query = RelationQuery::new(sub, view, id, p)?;
+        if let Some(f) = &p.filter {
+            let scope = match view {
+                View::Memberships => Scope::Memberships,
+                View::Members => Scope::Members,
+            };
+            self.custom
+                .used(scope, &custom_index::keys(f), &self.writer);
+        }
         let list = ListKey {
             sub: sub.to_string(),
             list: format!("{view:?}:{id}"),
@@ -974,9 +1069,6 @@ struct Seek {
     skip: u64,
 }
 
-/// The SQL after the `WHERE` condition that selects the page: ` AND (past the key)`
-/// when seeking, then `LIMIT ? OFFSET ?` (the offset counted from the key, or from the
-/// start). Pushes its parameters onto `args`.
 /// The parts of a user or channel list query: its condition, order and parameters.
 struct ObjectQuery {
     where_sql: String,
@@ -1033,11 +1125,18 @@ impl ObjectQuery {
     }
 }
 
+/// The SQL after the `WHERE` condition that selects the page: ` AND (past the key)`
+/// when seeking, then `LIMIT n OFFSET ?` (the offset counted from the key, or from the
+/// start). Pushes its parameters onto `args`.
+///
+/// The limit is written into the text, not bound: SQLite plans with a bound `LIMIT`'s
+/// value, so a statement with `LIMIT ?` was compiled again on every run (the limit is
+/// one of a few small numbers, so the statements stay few).
 fn seek_or_offset(
     seek: Option<Seek>,
     args: &mut Vec<SqlValue>,
     p: &ListParams,
-) -> (String, &'static str) {
+) -> (String, String) {
     let (sql, skip) = match seek {
         Some(Seek { cond, params, skip }) => {
             args.extend(params);
@@ -1045,9 +1144,8 @@ fn seek_or_offset(
         }
         None => (String::new(), p.offset),
     };
-    args.push(SqlValue::Integer(p.limit as i64));
     args.push(SqlValue::Integer(skip.min(i64::MAX as u64) as i64));
-    (sql, "LIMIT ? OFFSET ?")
+    (sql, format!("LIMIT {} OFFSET ?", p.limit))
 }
 
 /// Whether the filter reads the object at the other end of a relation (anything of
