@@ -34,6 +34,9 @@ pub const USES_BEFORE_INDEX: u32 = 3;
 const MAX_KEY_BYTES: usize = 64;
 /// Names of these indexes start with this.
 const PREFIX: &str = "custom_key_";
+/// Most keys whose uses are counted at once: a client filtering on ever new keys
+/// starts the count over instead of growing it (keys in real use soon count again).
+const MAX_COUNTED_KEYS: usize = 1024;
 
 /// The list an index serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -171,6 +174,10 @@ impl CustomIndexes {
                 if st.made.contains(&index) {
                     continue;
                 }
+                if st.uses.len() >= MAX_COUNTED_KEYS && !st.uses.contains_key(&(scope, key.clone()))
+                {
+                    st.uses.clear();
+                }
                 let n = st.uses.entry((scope, key.clone())).or_insert(0);
                 *n += 1;
                 if *n >= USES_BEFORE_INDEX && st.made.len() < MAX_INDEXES {
@@ -248,5 +255,17 @@ mod tests {
             assert_eq!(expr("o.custom", odd), None, "{odd:?}");
         }
         assert_eq!(name(Scope::Objects, "tier"), "custom_key_o_74696572");
+    }
+
+    #[test]
+    fn counting_uses_of_ever_new_keys_stays_bounded() {
+        let indexes = Arc::new(CustomIndexes::default());
+        let writer = Arc::new(Mutex::new(Connection::open_in_memory().unwrap()));
+        for i in 0..5 * MAX_COUNTED_KEYS {
+            indexes.used(Scope::Objects, &[format!("k{i}")], &writer);
+        }
+        let st = indexes.state.lock().unwrap();
+        assert!(st.uses.len() <= MAX_COUNTED_KEYS, "{}", st.uses.len());
+        assert!(st.made.is_empty());
     }
 }
