@@ -273,3 +273,68 @@ fn a_write_that_changes_no_indexed_field_does_not_touch_the_index() {
     s.set_object(SUB, Kind::User, "u03", &rename, None).unwrap();
     assert_ne!(pages(), before, "a rename must reach the index");
 }
+
+/// When the index finds many rows the matches are dense: the page walks the list's
+/// own order and stops when full, and only the count starts from the index.
+#[test]
+fn a_search_that_finds_many_rows_pages_in_list_order_and_counts_from_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store_at(dir.path());
+    let objects: Vec<(Kind, ObjectRow)> = (0..10_400)
+        .map(|i| {
+            let mut row = ObjectRow {
+                id: format!("d{i:05}"),
+                name: Some(format!(
+                    "{} {i}",
+                    if i % 2 == 0 { "Quartz" } else { "Opal" }
+                )),
+                updated: 1,
+                ..Default::default()
+            };
+            row.etag = row.compute_etag(Kind::User);
+            (Kind::User, row)
+        })
+        .collect();
+    s.bulk_load(SUB, &objects, &[]).unwrap();
+    let raw = |filter: &str| {
+        let raw = format!(
+            "count=true&limit=100&filter={}",
+            percent_encoding::utf8_percent_encode(filter, percent_encoding::NON_ALPHANUMERIC)
+        );
+        ListParams::parse(&Query::parse(Some(&raw)).unwrap(), Target::Users).unwrap()
+    };
+    let dense = raw("name LIKE '*uart*'");
+    let plan = s
+        .list_objects_plan(SUB, Kind::User, &dense)
+        .unwrap()
+        .join("\n");
+    let (page, count) = plan.split_once("count:").unwrap();
+    assert!(page.contains("USING INDEX objects_by_id_k"), "{plan}");
+    assert!(
+        !page.contains("SEARCH o USING INTEGER PRIMARY KEY"),
+        "{plan}"
+    );
+    assert!(
+        count.contains("SEARCH o USING INTEGER PRIMARY KEY"),
+        "{plan}"
+    );
+    let (rows, total) = s.list_objects(SUB, Kind::User, &dense).unwrap();
+    assert_eq!(total, Some(5_200));
+    let ids: Vec<String> = rows.into_iter().map(|r| r.id).collect();
+    let expected: Vec<String> = (0..200).step_by(2).map(|i| format!("d{i:05}")).collect();
+    assert_eq!(ids, expected);
+
+    // A rare text among the same rows still reads the index for the page too.
+    let rare = raw("name LIKE '*quartz 4242*'");
+    let plan = s
+        .list_objects_plan(SUB, Kind::User, &rare)
+        .unwrap()
+        .join("\n");
+    let (page, _) = plan.split_once("count:").unwrap();
+    assert!(
+        page.contains("SEARCH o USING INTEGER PRIMARY KEY"),
+        "{plan}"
+    );
+    let (rows, total) = s.list_objects(SUB, Kind::User, &rare).unwrap();
+    assert_eq!((rows.len(), total), (1, Some(1)));
+}

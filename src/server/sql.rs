@@ -19,9 +19,9 @@ use crate::filter::{CmpOp, Expr, Field, Pattern, PatternPart, Target, Value};
 pub struct Condition {
     pub sql: String,
     pub params: Vec<SqlValue>,
-    /// The condition narrows the rows by the trigram index (`o.rowid IN …`): the
-    /// query should start from there rather than from the list's own index.
-    pub by_search_index: bool,
+    /// A trigram index query whose rows include every row the condition matches,
+    /// when the index can narrow them (see [`super::search_index`]).
+    pub search_query: Option<String>,
 }
 
 /// What a filter field refers to in the query (`o` = the object row, `r` = the relation).
@@ -135,15 +135,9 @@ fn column(target: Target, field: &Field) -> Result<Column, ApiError> {
 pub fn compile(expr: &Expr, target: Target) -> Result<Condition, ApiError> {
     let mut c = Condition::default();
     emit(expr, target, &mut c)?;
-    // The rows that can match, from the trigram index: the filter above still decides.
-    if let Some(query) = super::search_index::candidates(expr, target) {
-        c.sql = format!(
-            "({} AND o.rowid IN (SELECT rowid FROM objects_search WHERE objects_search MATCH ?))",
-            c.sql
-        );
-        c.params.push(SqlValue::Text(query));
-        c.by_search_index = true;
-    }
+    // The rows that can match, from the trigram index; the caller decides whether to
+    // start from them. The condition above decides either way.
+    c.search_query = super::search_index::candidates(expr, target);
     Ok(c)
 }
 

@@ -601,10 +601,10 @@ impl Store {
             filter: filter_key(p),
         };
         self.budgeted(c, || {
+            let from_index = q.page_from_index(c)?;
             let page = |seek: Option<Seek>| {
-                let mut page_args = q.args.clone();
-                let (seek_sql, tail) = seek_or_offset(seek, &mut page_args, p);
-                let mut stmt = c.prepare_cached(&q.page_sql(&seek_sql, &tail))?;
+                let (sql, page_args) = q.page_sql(from_index, seek, p);
+                let mut stmt = c.prepare_cached(&sql)?;
                 let rows = stmt
                     .query_map(params_from_iter(page_args), |r| {
                         Ok((object_from_row(r, 0)?, sort_values(r, 11, q.columns.len())?))
@@ -613,9 +613,10 @@ impl Store {
                 Ok(rows)
             };
             let count = || {
+                let (sql, args) = q.count_sql();
                 let n: i64 = c
-                    .prepare_cached(&q.count_sql())?
-                    .query_row(params_from_iter(q.args.clone()), |r| r.get(0))?;
+                    .prepare_cached(&sql)?
+                    .query_row(params_from_iter(args), |r| r.get(0))?;
                 Ok(n as u64)
             };
             self.paged(&list, &q.columns, p, page, count)
@@ -632,8 +633,6 @@ impl Store {
         p: &ListParams,
     ) -> Result<Vec<String>, ApiError> {
         let q = ObjectQuery::new(sub, kind, p)?;
-        let mut page_args = q.args.clone();
-        let (seek_sql, tail) = seek_or_offset(None, &mut page_args, p);
         let plan =
             |c: &Connection, sql: &str, args: Vec<SqlValue>| -> Result<Vec<String>, ApiError> {
                 let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
@@ -644,9 +643,11 @@ impl Store {
             };
         self.read(|c| {
             let mut lines = vec!["page:".to_string()];
-            lines.extend(plan(c, &q.page_sql(&seek_sql, &tail), page_args)?);
+            let (sql, args) = q.page_sql(q.page_from_index(c)?, None, p);
+            lines.extend(plan(c, &sql, args)?);
             lines.push("count:".to_string());
-            lines.extend(plan(c, &q.count_sql(), q.args.clone())?);
+            let (sql, args) = q.count_sql();
+            lines.extend(plan(c, &sql, args)?);
             Ok(lines)
         })
     }
@@ -1071,12 +1072,20 @@ struct Seek {
 
 /// The parts of a user or channel list query: its condition, order and parameters.
 struct ObjectQuery {
-    where_sql: String,
+    /// The condition after the keyset and kind (` AND …`, or empty).
+    filter_sql: String,
     args: Vec<SqlValue>,
     columns: Vec<(String, bool)>,
     order: String,
     keys: String,
+    /// The trigram index query that narrows the rows, if any.
+    search_query: Option<String>,
 }
+
+/// Candidate rows from the trigram index up to which a page is read from them (then
+/// sorted) rather than by walking the list's index in order until the page is full:
+/// with more, matches are dense and the walk stops early.
+const FEW_CANDIDATES: i64 = 5_000;
 
 impl ObjectQuery {
     fn new(sub: &str, kind: Kind, p: &ListParams) -> Result<ObjectQuery, ApiError> {
@@ -1084,44 +1093,87 @@ impl ObjectQuery {
             Kind::User => Target::Users,
             Kind::Channel => Target::Channels,
         };
-        let mut where_sql = "o.sub_key = ? AND o.kind = ?".to_string();
+        let mut filter_sql = String::new();
         let mut args: Vec<SqlValue> =
             vec![SqlValue::Text(sub.into()), SqlValue::Integer(kind as i64)];
+        let mut search_query = None;
         if let Some(f) = &p.filter {
             let cond = compile(f, target)?;
-            if cond.by_search_index {
-                // `+` keeps SQLite from walking the keyset's rows in the list's index
-                // order and testing each against the (few) rows the index found.
-                where_sql = "+o.sub_key = ? AND +o.kind = ?".to_string();
-            }
-            where_sql.push_str(" AND ");
-            where_sql.push_str(&cond.sql);
+            filter_sql = format!(" AND {}", cond.sql);
             args.extend(cond.params);
+            search_query = cond.search_query;
         }
         let columns = order_columns(p, false, &["o.id_k", "o.id"]);
         let order = order_sql(&columns);
         let keys = key_select(&columns);
         Ok(ObjectQuery {
-            where_sql,
+            filter_sql,
             args,
             columns,
             order,
             keys,
+            search_query,
         })
     }
 
-    fn page_sql(&self, seek_sql: &str, tail: &str) -> String {
-        let ObjectQuery {
-            where_sql,
-            order,
-            keys,
-            ..
-        } = self;
-        format!("SELECT {OBJECT_COLS}, {keys} FROM objects o WHERE {where_sql}{seek_sql} ORDER BY {order} {tail}")
+    /// The `WHERE` condition and its parameters. `from_index` starts from the rows
+    /// the trigram index finds (`+` keeps SQLite from walking the keyset in the
+    /// list's index instead, testing every row against those); otherwise the filter
+    /// alone decides, row by row.
+    fn where_sql(&self, from_index: bool) -> (String, Vec<SqlValue>) {
+        let mut args = self.args.clone();
+        match (&self.search_query, from_index) {
+            (Some(query), true) => {
+                args.push(SqlValue::Text(query.clone()));
+                let sql = format!(
+                    "+o.sub_key = ? AND +o.kind = ?{} AND o.rowid IN (SELECT rowid FROM objects_search WHERE objects_search MATCH ?)",
+                    self.filter_sql
+                );
+                (sql, args)
+            }
+            _ => (
+                format!("o.sub_key = ? AND o.kind = ?{}", self.filter_sql),
+                args,
+            ),
+        }
     }
 
-    fn count_sql(&self) -> String {
-        format!("SELECT COUNT(*) FROM objects o WHERE {}", self.where_sql)
+    /// Whether the page starts from the trigram index: it finds few rows.
+    fn page_from_index(&self, c: &Connection) -> Result<bool, ApiError> {
+        let Some(query) = &self.search_query else {
+            return Ok(false);
+        };
+        let n: i64 = c
+            .prepare_cached(&format!(
+                "SELECT count(*) FROM (SELECT 1 FROM objects_search WHERE objects_search MATCH ? LIMIT {})",
+                FEW_CANDIDATES + 1
+            ))?
+            .query_row([query], |r| r.get(0))?;
+        Ok(n <= FEW_CANDIDATES)
+    }
+
+    /// The page's SQL (past `seek`, else by offset) and its parameters.
+    fn page_sql(
+        &self,
+        from_index: bool,
+        seek: Option<Seek>,
+        p: &ListParams,
+    ) -> (String, Vec<SqlValue>) {
+        let ObjectQuery { order, keys, .. } = self;
+        let (where_sql, mut args) = self.where_sql(from_index);
+        let (seek_sql, tail) = seek_or_offset(seek, &mut args, p);
+        let sql = format!(
+            "SELECT {OBJECT_COLS}, {keys} FROM objects o WHERE {where_sql}{seek_sql} ORDER BY {order} {tail}"
+        );
+        (sql, args)
+    }
+
+    fn count_sql(&self) -> (String, Vec<SqlValue>) {
+        let (where_sql, args) = self.where_sql(self.search_query.is_some());
+        (
+            format!("SELECT COUNT(*) FROM objects o WHERE {where_sql}"),
+            args,
+        )
     }
 }
 
