@@ -14,8 +14,10 @@
 //!    waiting. Target: growth < 50 MB. The clients are raw `TcpStream`s that hold only
 //!    their socket, so nearly all of the growth is the server's (each waiting call: a
 //!    hyper connection with its buffers, a task, a timer entry, a channel list).
-//! 3. Latency again with those idle long-polls all waiting on the same keyset (every
-//!    write wakes each of them to re-check the buffer), for information.
+//! 3. Latency again with those idle long-polls all waiting on the same keyset (on
+//!    other channels: a write wakes only the waiters of its own), for information.
+//! 4. Write rate: [`RATE_WRITES`] sequential PATCHes (best of three runs) before the
+//!    idle long-polls connect and while they wait. Target: ≤ 5 % loss (issue 12).
 //!
 //! Both clients use the same multi-thread tokio runtime as the server (the way the TUI
 //! runs its embedded server). Benchmarks report; they never assert: a missed target
@@ -29,7 +31,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use appctx::server::events::EventConfig;
-use appctx::server::{start_with_events, RunningServer, ServerConfig};
+use appctx::server::{start_with, Limits, RunningServer, ServerConfig};
 
 const SUB: &str = "bench";
 const WARMUP: usize = 20;
@@ -37,6 +39,8 @@ const WRITES: usize = 200;
 const IDLE_POLLS: usize = 1_000;
 const LATENCY_TARGET_MS: f64 = 100.0;
 const RSS_TARGET_MB: f64 = 50.0;
+const RATE_WRITES: usize = 2_000;
+const RATE_LOSS_TARGET_PCT: f64 = 5.0;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -57,7 +61,7 @@ async fn run() -> Result<(), BoxError> {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let dir = tempfile::tempdir()?;
-    let server = start_with_events(
+    let server = start_with(
         ServerConfig {
             listen: "127.0.0.1:0".parse()?,
             db: dir.path().join("events.db"),
@@ -67,6 +71,12 @@ async fn run() -> Result<(), BoxError> {
             log_requests: false,
         },
         EventConfig::default(),
+        // 1,000 idle subscribers and the bench's own connections: more than the
+        // default 512 (`appctx serve --max-connections`).
+        Limits {
+            max_connections: 2_048,
+            ..Default::default()
+        },
     )
     .await?;
     let http = reqwest::Client::new();
@@ -74,6 +84,9 @@ async fn run() -> Result<(), BoxError> {
     // 1. Latency with one waiting client.
     let lat = latency(&server, &http, "lat-user", WARMUP, WRITES).await?;
     report_latency("write answered -> event delivered", &lat);
+
+    // Write rate with nobody waiting, for 4 below.
+    let rate_alone = write_rate(&server, &http, "rate-user", RATE_WRITES).await?;
 
     // 2. Memory of idle long-polls.
     let rss_before = vm_rss_kb();
@@ -110,6 +123,15 @@ async fn run() -> Result<(), BoxError> {
     report_latency(
         &format!("same, with {waiting} idle long-polls on the keyset"),
         &lat,
+    );
+
+    // 4. Write rate while they wait on other channels: a write wakes only the waiters
+    //    of its own channels, so they should cost (almost) nothing.
+    let rate_idle = write_rate(&server, &http, "rate-user", RATE_WRITES).await?;
+    let loss = (1.0 - rate_idle / rate_alone) * 100.0;
+    println!(
+        "write rate ({RATE_WRITES} sequential PATCHes): {rate_alone:.0}/s alone, {rate_idle:.0}/s with {waiting} idle long-polls on other channels of the keyset: {loss:+.1}% loss   target <= {RATE_LOSS_TARGET_PCT}%: {}",
+        verdict(loss <= RATE_LOSS_TARGET_PCT)
     );
 
     drop(idle);
@@ -161,6 +183,36 @@ fn verdict(ok: bool) -> &'static str {
     } else {
         "FAIL"
     }
+}
+
+/// Writes per second: `writes` PATCHes of `user`'s status, one after another on one
+/// keep-alive connection (best of three runs, so a stray stall elsewhere does not
+/// decide the figure).
+async fn write_rate(
+    server: &RunningServer,
+    http: &reqwest::Client,
+    user: &str,
+    writes: usize,
+) -> Result<f64, BoxError> {
+    let addr = server.addr;
+    let mut best: f64 = 0.0;
+    for run in 0..3 {
+        let t = Instant::now();
+        for i in 0..writes {
+            let res = http
+                .patch(format!("http://{addr}/v2/objects/{SUB}/uuids/{user}"))
+                .header("content-type", "application/json")
+                .body(format!(r#"{{"status":"s{run}-{i}"}}"#))
+                .send()
+                .await?;
+            if !res.status().is_success() {
+                return Err(format!("write answered {}", res.status()).into());
+            }
+            let _ = res.bytes().await?;
+        }
+        best = best.max(writes as f64 / t.elapsed().as_secs_f64());
+    }
+    Ok(best)
 }
 
 /// `writes` PATCHes of `user`, each while a long-poll on `user` waits.

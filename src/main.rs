@@ -90,6 +90,11 @@ struct ServeArgs {
     /// http://localhost:3000. None may by default.
     #[arg(long, value_name = "ORIGIN")]
     allow_origin: Option<String>,
+    /// Most connections held at once (each idle subscriber holds one); more are closed
+    /// as soon as accepted.
+    #[arg(long, value_name = "N", default_value_t = server::Limits::default().max_connections as u32,
+          value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    max_connections: u32,
     /// Do not log requests (by default one line per request goes to stderr).
     #[arg(long, conflicts_with = "log")]
     quiet: bool,
@@ -153,6 +158,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     }
     let limits = server::Limits {
         allow_origin: args.allow_origin,
+        max_connections: args.max_connections as usize,
         ..Default::default()
     };
     let settings = server::pam::KeysetSettings {

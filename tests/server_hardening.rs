@@ -764,3 +764,45 @@ async fn serve_applies_its_keyset_settings_flags() {
     child.kill().expect("kill");
     let _ = child.wait();
 }
+
+/// `serve --max-connections N` holds N connections and closes the next at once.
+#[tokio::test]
+async fn serve_holds_as_many_connections_as_max_connections_says() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut child, origin) = spawn_serve(
+        &dir.path().join("cap.db"),
+        &["--max-connections", "3", "--quiet"],
+        &[],
+    );
+    let origin = origin.expect("serve starts");
+    let addr = origin.trim_start_matches("http://").to_string();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut held: Vec<std::net::TcpStream> = (0..3)
+            .map(|_| std::net::TcpStream::connect(&addr).expect("connect"))
+            .collect();
+        // Each of the three answers a request, so the server holds them all.
+        for conn in &mut held {
+            conn.write_all(b"GET /time/0 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                .expect("send");
+            conn.set_read_timeout(Some(Duration::from_secs(5)))
+                .expect("timeout");
+            let mut buf = [0u8; 512];
+            let n = std::io::Read::read(conn, &mut buf).expect("answer");
+            assert!(
+                buf[..n].starts_with(b"HTTP/1.1 200"),
+                "held connections answer"
+            );
+        }
+        let mut fourth = std::net::TcpStream::connect(&addr).expect("connect");
+        assert!(
+            closed_within(&mut fourth, Duration::from_secs(3)),
+            "the fourth connection is closed at once"
+        );
+        drop(held);
+    })
+    .await
+    .expect("probe");
+    let _ = child.kill();
+    let _ = child.wait();
+}
