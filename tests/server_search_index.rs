@@ -338,3 +338,25 @@ fn a_search_that_finds_many_rows_pages_in_list_order_and_counts_from_the_index()
     let (rows, total) = s.list_objects(SUB, Kind::User, &rare).unwrap();
     assert_eq!((rows.len(), total), (1, Some(1)));
 }
+
+/// The CLI's import reads what is stored for its ids with `id == 'a' || id == 'b' …`
+/// (100 at a time): each must be a lookup by key, not a read of every row (at a
+/// million users that was a full scan per 100 records).
+#[test]
+fn an_or_of_ids_is_looked_up_by_key() {
+    let (_d, s) = seeded();
+    let raw = format!(
+        "limit=100&filter={}",
+        percent_encoding::utf8_percent_encode(
+            "id == 'u01' || id == 'u05' || id == 'nope'",
+            percent_encoding::NON_ALPHANUMERIC
+        )
+    );
+    let p = ListParams::parse(&Query::parse(Some(&raw)).unwrap(), Target::Users).unwrap();
+    let plan = s.list_objects_plan(SUB, Kind::User, &p).unwrap().join("\n");
+    let (page, _) = plan.split_once("count:").unwrap();
+    assert!(page.contains("(sub_key=? AND kind=? AND id=?)"), "{plan}");
+    let (rows, _) = s.list_objects(SUB, Kind::User, &p).unwrap();
+    let ids: Vec<String> = rows.into_iter().map(|r| r.id).collect();
+    assert_eq!(ids, vec!["u01", "u05"]);
+}

@@ -19,6 +19,10 @@ use crate::filter::{CmpOp, Expr, Field, Pattern, PatternPart, Target, Value};
 pub struct Condition {
     pub sql: String,
     pub params: Vec<SqlValue>,
+    /// The condition holds only for rows whose id is one of a few given (`id == 'a'
+    /// || id == 'b'`, or that `&&` more): they are looked up by key and sorted, not
+    /// found by walking the list in order.
+    pub by_ids: bool,
     /// A trigram index query whose rows include every row the condition matches,
     /// when the index can narrow them (see [`super::search_index`]).
     pub search_query: Option<String>,
@@ -138,6 +142,7 @@ pub fn compile(expr: &Expr, target: Target) -> Result<Condition, ApiError> {
     // The rows that can match, from the trigram index; the caller decides whether to
     // start from them. The condition above decides either way.
     c.search_query = super::search_index::candidates(expr, target);
+    c.by_ids = matches!(target, Target::Users | Target::Channels) && ids_only(expr);
     Ok(c)
 }
 
@@ -205,6 +210,12 @@ fn compare(
                     field,
                     "can only be compared with null using == or !=",
                 ))
+            }
+            (Value::String(s), _) if never_null(col) => {
+                // Bare, so `id == 'a' || id == 'b'` is a lookup by key (an import reads
+                // what is stored for 100 ids at a time that way).
+                c.sql.push_str(&format!("({col} {} ?)", sql_op(op)));
+                c.params.push(SqlValue::Text(s.clone()));
             }
             (Value::String(s), _) => {
                 // A null field is unequal to every string (so `!=` matches it).
@@ -433,6 +444,26 @@ fn indexed_compare(
         c.sql.push_str(&format!("({cond})"));
     }
     true
+}
+
+/// Whether only rows with one of a few given ids can match `expr` (see
+/// [`Condition::by_ids`]).
+fn ids_only(expr: &Expr) -> bool {
+    match expr {
+        Expr::Compare {
+            field,
+            op: CmpOp::Eq,
+            value: Value::String(_),
+        } => field.segments() == ["id"],
+        Expr::Or(items) => !items.is_empty() && items.iter().all(ids_only),
+        Expr::And(items) => items.iter().any(ids_only),
+        _ => false,
+    }
+}
+
+/// The text columns that are never null (ids), whose comparisons need no `COALESCE`.
+fn never_null(col: &str) -> bool {
+    matches!(col, "o.id" | "r.user_id" | "r.channel_id")
 }
 
 /// For custom values `!=` is written as NOT(==), so the inner operator is `=`.

@@ -1080,6 +1080,8 @@ struct ObjectQuery {
     keys: String,
     /// The trigram index query that narrows the rows, if any.
     search_query: Option<String>,
+    /// The filter names the few ids that can match.
+    by_ids: bool,
 }
 
 /// Candidate rows from the trigram index up to which a page is read from them (then
@@ -1097,11 +1099,13 @@ impl ObjectQuery {
         let mut args: Vec<SqlValue> =
             vec![SqlValue::Text(sub.into()), SqlValue::Integer(kind as i64)];
         let mut search_query = None;
+        let mut by_ids = false;
         if let Some(f) = &p.filter {
             let cond = compile(f, target)?;
             filter_sql = format!(" AND {}", cond.sql);
             args.extend(cond.params);
             search_query = cond.search_query;
+            by_ids = cond.by_ids;
         }
         let columns = order_columns(p, false, &["o.id_k", "o.id"]);
         let order = order_sql(&columns);
@@ -1113,6 +1117,7 @@ impl ObjectQuery {
             order,
             keys,
             search_query,
+            by_ids,
         })
     }
 
@@ -1159,7 +1164,19 @@ impl ObjectQuery {
         seek: Option<Seek>,
         p: &ListParams,
     ) -> (String, Vec<SqlValue>) {
-        let ObjectQuery { order, keys, .. } = self;
+        let ObjectQuery { keys, .. } = self;
+        // `+` sorts the few rows the ids name instead of walking the list's index in
+        // order and testing every row.
+        let order = match self.by_ids {
+            true => order_sql(
+                &self
+                    .columns
+                    .iter()
+                    .map(|(c, desc)| (format!("+{c}"), *desc))
+                    .collect::<Vec<_>>(),
+            ),
+            false => self.order.clone(),
+        };
         let (where_sql, mut args) = self.where_sql(from_index);
         let (seek_sql, tail) = seek_or_offset(seek, &mut args, p);
         let sql = format!(
