@@ -15,7 +15,10 @@
 //!
 //! Benchmarks report; they do not assert: a missed target prints FAIL, exit 0.
 
+#[path = "support/mod.rs"]
+mod support;
 use std::time::{Duration, Instant};
+use support::{free_port, Serve};
 
 use appctx::api::types::{Custom, Maybe, Page, User};
 use appctx::api::{Client, Keyset};
@@ -96,21 +99,6 @@ fn p50(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-struct Serve(std::process::Child);
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(18_700)
-}
-
 struct Measured {
     search_p50_ms: f64,
     g_ms: f64,
@@ -132,7 +120,7 @@ async fn measure(n: usize, dir: &std::path::Path) -> Result<Measured, String> {
             i = end;
         }
     }
-    let port = free_port();
+    let port = free_port(18_700);
     let origin = format!("http://127.0.0.1:{port}");
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_appctx"))
         .args([

@@ -17,7 +17,10 @@
 //!
 //! Benchmarks report; they do not assert: a missed target prints FAIL, exit 0.
 
+#[path = "support/mod.rs"]
+mod support;
 use std::time::Instant;
+use support::{free_port, Serve};
 
 use base64::Engine;
 use serde_json::{json, Value};
@@ -242,23 +245,6 @@ fn seeded(n: usize, tmp: &std::path::Path) -> Result<(std::path::PathBuf, f64), 
     Ok((db, loading.elapsed().as_secs_f64()))
 }
 
-/// `appctx serve --quiet` (the shipped binary) on a database, killed when dropped.
-struct Serve(std::process::Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(18_710)
-}
-
 /// The Python SDK's paging loop (`benches/export_sdk.py`): (process s, loop s), or None
 /// when no Python with `pubnub` is at hand.
 async fn sdk_export(host: &str, n: usize) -> Result<Option<(f64, f64)>, String> {
@@ -302,7 +288,7 @@ async fn sdk_export(host: &str, n: usize) -> Result<Option<(f64, f64)>, String> 
 async fn measure(n: usize) -> Result<Measured, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let (db, load_s) = seeded(n, dir.path())?;
-    let port = free_port();
+    let port = free_port(18_710);
     let host = format!("127.0.0.1:{port}");
     let origin = format!("http://{host}");
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_appctx"))
