@@ -126,6 +126,7 @@ const PATTERNS: &[&str] = &[
     "'*example.com'",
     "'*@EXAMPLE*'",
     "'*nothing like it*'",
+    "'*crab\\u0000xyz*'",
 ];
 
 #[test]

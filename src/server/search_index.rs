@@ -108,6 +108,8 @@ fn terms(column: &str, pattern: &Pattern) -> Option<String> {
             PatternPart::Literal(lit) => Some(fold(lit)),
             PatternPart::Wildcard => None,
         })
+        // FTS5 query text ends at a NUL: the pieces around one are required instead.
+        .flat_map(|lit| lit.split('\0').map(str::to_string).collect::<Vec<_>>())
         .filter(|lit| lit.chars().count() >= 3)
         .map(|lit| format!("{column} : {}", quoted(&lit)))
         .collect();
@@ -181,6 +183,10 @@ mod tests {
             Some("id : \"cde\"")
         );
         assert_eq!(q("name LIKE '*ab*'", Target::Users), None);
+        assert_eq!(
+            q("name LIKE '*abc\\u0000de\\u0000fgh*'", Target::Users).as_deref(),
+            Some("name : \"abc\" AND name : \"fgh\"")
+        );
         assert_eq!(
             q("email LIKE '*a\"b*'", Target::Users).as_deref(),
             Some("email : \"a\"\"b\"")
