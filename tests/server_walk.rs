@@ -209,3 +209,48 @@ fn counts_follow_writes() {
     store.remove_object(SUB, Kind::User, "new-user").unwrap();
     assert_eq!((count(""), count(filter)), (all, a));
 }
+
+/// A walk's page (default order, no filter) is read from the index holding whole rows
+/// in id order; a jump steps over the skipped rows in the narrow id index; a filtered
+/// list never reads the whole-rows index (it would test every row in id order instead
+/// of using the filter's own index).
+#[test]
+fn walk_pages_read_whole_rows_in_order_and_jumps_step_over_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("w.db"), false).unwrap();
+    load(&store);
+    let plan = |query: &str, offset: usize| {
+        let p = params(query, Target::Users, offset, 10);
+        let lines = store
+            .list_objects_plan(SUB, Kind::User, &p)
+            .unwrap()
+            .join("\n");
+        let (page, _count) = lines.split_once("count:").unwrap();
+        page.to_string()
+    };
+    let first = plan("", 0);
+    assert!(
+        first.contains("COVERING INDEX objects_whole_in_id_order"),
+        "{first}"
+    );
+    let jump = plan("", 40);
+    assert!(
+        jump.contains("COVERING INDEX objects_whole_in_id_order"),
+        "{jump}"
+    );
+    assert!(jump.contains("COVERING INDEX objects_by_id_k"), "{jump}");
+    for filtered in [
+        "filter=custom.n%20%3D%3D%202",
+        "filter=name%20LIKE%20%27a*%27",
+        "sort=name",
+    ] {
+        let page = plan(filtered, 20);
+        assert!(
+            !page.contains("objects_whole_in_id_order"),
+            "{filtered}: {page}"
+        );
+    }
+    // A jump past the end is an empty page, as the offset gives.
+    assert!(page(&store, "", false, USERS + 5, 10).is_empty());
+    assert_eq!(page(&store, "", false, USERS - 2, 10).len(), 2);
+}

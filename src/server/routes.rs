@@ -18,7 +18,7 @@ use super::error::ApiError;
 use super::model::Kind;
 use super::params::{encode_cursor, Include, ListParams, Query};
 use super::render;
-use super::store::{SetOutcome, Store, View};
+use super::store::{ObjectView, SetOutcome, Store, View};
 use super::subscribe;
 use crate::filter::Target;
 
@@ -220,19 +220,19 @@ async fn list_objects(
     let q = Query::parse(q.as_deref())?;
     let inc = Include::parse(&q, target(kind))?;
     let p = ListParams::parse(&q, target(kind))?;
+    // Each row is rendered while SQLite is on it (no owned copy of it).
+    let item = move |row: ObjectView<'_>| {
+        render::object_json(kind, &row, &inc).map_err(ApiError::internal)
+    };
     // A list may scan many rows: off the async threads, so it never stalls others;
     // except a short read (a walk's next page) when a reader is free at once.
-    let (rows, total) = match st.store.try_list_objects(&sub, kind, &p) {
+    let (data, total) = match st.store.try_list_objects_as(&sub, kind, &p, item) {
         Some(page) => page?,
         None => {
             let (st2, p2) = (st.clone(), p.clone());
-            blocking(move || st2.store.list_objects(&sub, kind, &p2)).await?
+            blocking(move || st2.store.list_objects_as(&sub, kind, &p2, item)).await?
         }
     };
-    let data: Vec<_> = rows
-        .into_iter()
-        .map(|r| render::object_from(kind, r, &inc))
-        .collect();
     let capacity = page_capacity(data.len());
     Ok(ok_json_sized(&list_envelope(data, total, &p), capacity))
 }
