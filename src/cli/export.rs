@@ -101,7 +101,7 @@ pub async fn export(
     // Memberships are found while their owners are read, and written after all
     // users and channels; the spool holds them meanwhile, not memory.
     let mut relations = Relations {
-        spool: BufWriter::new(tempfile::tempfile()?),
+        spool: BufWriter::with_capacity(OUT_BUFFER, tempfile::tempfile()?),
         seen: thorough.then(HashSet::new),
         meta,
         written: 0,
@@ -224,11 +224,20 @@ impl Relations {
 }
 
 fn line(out: &mut dyn Write, record: &Record) -> Result<(), CliError> {
+    // Serialized into one buffer and written once: the serializer's many small
+    // writes would each go through `dyn Write`.
+    let mut text = Vec::with_capacity(LINE_CAPACITY);
     // Escaped like all JSON we print: the file may well be shown on a terminal.
-    crate::text::write_json(&mut *out, record).map_err(|e| CliError::Io(e.to_string()))?;
-    out.write_all(b"\n")?;
+    crate::text::write_json(&mut text, record).map_err(|e| CliError::Io(e.to_string()))?;
+    text.push(b'\n');
+    out.write_all(&text)?;
     Ok(())
 }
+
+/// Room for most records' lines.
+const LINE_CAPACITY: usize = 1024;
+/// The output's buffer: a page of 100 records is written in a call or two.
+const OUT_BUFFER: usize = 256 * 1024;
 
 /// Stdout, or a file written beside its final path and renamed into place on success
 /// (a failed export leaves any earlier file untouched).
@@ -241,7 +250,7 @@ impl Sink {
     fn open(out: Option<&Path>) -> Result<Sink, CliError> {
         let Some(path) = out else {
             return Ok(Sink {
-                writer: Box::new(BufWriter::new(std::io::stdout())),
+                writer: Box::new(BufWriter::with_capacity(OUT_BUFFER, std::io::stdout())),
                 rename: None,
             });
         };
@@ -251,7 +260,7 @@ impl Sink {
         let file = File::create(&tmp)
             .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", tmp.display())))?;
         Ok(Sink {
-            writer: Box::new(BufWriter::new(file)),
+            writer: Box::new(BufWriter::with_capacity(OUT_BUFFER, file)),
             rename: Some((tmp, path.to_path_buf())),
         })
     }
