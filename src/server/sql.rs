@@ -20,8 +20,9 @@ pub struct Condition {
     pub sql: String,
     pub params: Vec<SqlValue>,
     /// The condition holds only for rows whose id is one of a few given (`id == 'a'
-    /// || id == 'b'`, or that `&&` more): they are looked up by key and sorted, not
-    /// found by walking the list in order.
+    /// || id == 'b'`, `uuid.id == 'a' || …` on a channel's members, or that `&&`
+    /// more): they are looked up by key and sorted, not found by walking the list in
+    /// order (import reads what is stored for up to 100 records at a time that way).
     pub by_ids: bool,
     /// A trigram index query whose rows include every row the condition matches,
     /// when the index can narrow them (see [`super::search_index`]).
@@ -142,7 +143,12 @@ pub fn compile(expr: &Expr, target: Target) -> Result<Condition, ApiError> {
     // The rows that can match, from the trigram index; the caller decides whether to
     // start from them. The condition above decides either way.
     c.search_query = super::search_index::candidates(expr, target);
-    c.by_ids = matches!(target, Target::Users | Target::Channels) && ids_only(expr);
+    let id_field: &[&str] = match target {
+        Target::Users | Target::Channels => &["id"],
+        Target::Members => &["uuid", "id"],
+        Target::Memberships => &["channel", "id"],
+    };
+    c.by_ids = ids_only(expr, id_field);
     Ok(c)
 }
 
@@ -446,17 +452,17 @@ fn indexed_compare(
     true
 }
 
-/// Whether only rows with one of a few given ids can match `expr` (see
-/// [`Condition::by_ids`]).
-fn ids_only(expr: &Expr) -> bool {
+/// Whether only rows with one of a few given ids (`id_field`: the list's own id, or
+/// the other end's on relation lists) can match `expr` (see [`Condition::by_ids`]).
+fn ids_only(expr: &Expr, id_field: &[&str]) -> bool {
     match expr {
         Expr::Compare {
             field,
             op: CmpOp::Eq,
             value: Value::String(_),
-        } => field.segments() == ["id"],
-        Expr::Or(items) => !items.is_empty() && items.iter().all(ids_only),
-        Expr::And(items) => items.iter().any(ids_only),
+        } => field.segments() == id_field,
+        Expr::Or(items) => !items.is_empty() && items.iter().all(|i| ids_only(i, id_field)),
+        Expr::And(items) => items.iter().any(|i| ids_only(i, id_field)),
         _ => false,
     }
 }

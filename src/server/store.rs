@@ -239,6 +239,15 @@ fn custom_from_sql(text: Option<String>) -> rusqlite::Result<Option<Custom>> {
     }
 }
 
+/// `EXPLAIN QUERY PLAN` of `sql`, one line per step.
+fn explain(c: &Connection, sql: &str, args: Vec<SqlValue>) -> Result<Vec<String>, ApiError> {
+    let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+    let lines = stmt
+        .query_map(params_from_iter(args), |r| r.get::<_, String>(3))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(lines)
+}
+
 /// Rows a page holds at most (room is made for them up front).
 const MAX_PAGE_ROWS: u64 = 100;
 
@@ -725,23 +734,29 @@ impl Store {
         p: &ListParams,
     ) -> Result<Vec<String>, ApiError> {
         let q = ObjectQuery::new(sub, kind, p)?;
-        let plan =
-            |c: &Connection, sql: &str, args: Vec<SqlValue>| -> Result<Vec<String>, ApiError> {
-                let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
-                let lines = stmt
-                    .query_map(params_from_iter(args), |r| r.get::<_, String>(3))?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                Ok(lines)
-            };
         self.read(|c| {
             let mut lines = vec!["page:".to_string()];
             let (sql, args) = q.page_sql(q.page_from_index(c)?, None, p);
-            lines.extend(plan(c, &sql, args)?);
+            lines.extend(explain(c, &sql, args)?);
             lines.push("count:".to_string());
             let (sql, args) = q.count_sql();
-            lines.extend(plan(c, &sql, args)?);
+            lines.extend(explain(c, &sql, args)?);
             Ok(lines)
         })
+    }
+
+    /// How SQLite runs the first page of [`Store::list_relations`] (`EXPLAIN QUERY
+    /// PLAN`), so tests can pin that a channel's members are read by key.
+    pub fn list_relations_plan(
+        &self,
+        sub: &str,
+        view: View,
+        id: &str,
+        p: &ListParams,
+    ) -> Result<Vec<String>, ApiError> {
+        let q = RelationQuery::new(sub, view, id, p)?;
+        let (sql, args) = q.page_sql(p, None);
+        self.read(|c| explain(c, &sql, args))
     }
 
     /// A page of `list` from `page` (given the seek condition past the previous page's
@@ -900,23 +915,25 @@ impl Store {
             for (i, entry) in set.iter().enumerate() {
                 let (u, ch) = ids(&entry.other_id);
                 let existing = get_relation(&tx, sub, &u, &ch)?;
-                let base = existing.clone().unwrap_or_else(|| RelationRow {
-                    user_id: u.clone(),
-                    channel_id: ch.clone(),
-                    ..Default::default()
-                });
-                let pick = |patch: &Option<Option<String>>, old: &Option<String>| match patch {
-                    Some(v) => v.clone(),
-                    None => old.clone(),
+                let pick = |patch: &Option<Option<String>>, old: Option<&Option<String>>| match (
+                    patch, old,
+                ) {
+                    (Some(v), _) => v.clone(),
+                    (None, Some(old)) => old.clone(),
+                    (None, None) => None,
                 };
                 let mut row = RelationRow {
-                    kind_field: pick(&entry.kind_field, &base.kind_field),
-                    status: pick(&entry.status, &base.status),
-                    custom: match &entry.custom {
-                        Some(v) => v.clone(),
-                        None => base.custom.clone(),
+                    kind_field: pick(&entry.kind_field, existing.as_ref().map(|e| &e.kind_field)),
+                    status: pick(&entry.status, existing.as_ref().map(|e| &e.status)),
+                    custom: match (&entry.custom, &existing) {
+                        (Some(v), _) => v.clone(),
+                        (None, Some(e)) => e.custom.clone(),
+                        (None, None) => None,
                     },
-                    ..base.clone()
+                    user_id: u,
+                    channel_id: ch,
+                    updated: 0,
+                    etag: String::new(),
                 };
                 if let Some(old) = &existing {
                     if old.kind_field == row.kind_field
@@ -926,11 +943,11 @@ impl Store {
                         continue;
                     }
                 }
-                row.updated = next_updated(base.updated);
+                row.updated = next_updated(existing.as_ref().map_or(0, |e| e.updated));
                 row.etag = row.compute_etag();
                 // As stored, with what it kept from before: the body check saw only
                 // the entry.
-                check_relation_size(view, &row, i)?;
+                let row = check_relation_size(view, row, i)?;
                 upsert_relation(&tx, sub, &row)?;
                 changes.push(Change::membership_set(&row, entry));
             }
@@ -970,7 +987,8 @@ fn check_object_size(kind: Kind, row: &ObjectRow) -> Result<(), ApiError> {
 
 /// A membership as stored (every field, the other end as an id) must fit in
 /// [`MAX_RECORD_BYTES`] as JSON.
-fn check_relation_size(view: View, row: &RelationRow, at: usize) -> Result<(), ApiError> {
+/// `row`, if it renders within the record size limit.
+fn check_relation_size(view: View, row: RelationRow, at: usize) -> Result<RelationRow, ApiError> {
     let all = Include {
         custom: true,
         status: true,
@@ -978,12 +996,12 @@ fn check_relation_size(view: View, row: &RelationRow, at: usize) -> Result<(), A
         ..Default::default()
     };
     let item = RelationWithObject {
-        relation: row.clone(),
+        relation: row,
         other: None,
     };
-    let size = serde_json::to_vec(&render::relation(view, &item, &all))
-        .map(|v| v.len())
-        .unwrap_or(0);
+    let mut size = Counting(0);
+    let _ = serde_json::to_writer(&mut size, &render::relation(view, &item, &all));
+    let Counting(size) = size;
     if size > MAX_RECORD_BYTES {
         return Err(ApiError::body(
             &format!("set[{at}]"),
@@ -992,7 +1010,20 @@ fn check_relation_size(view: View, row: &RelationRow, at: usize) -> Result<(), A
             ),
         ));
     }
-    Ok(())
+    Ok(item.relation)
+}
+
+/// Counts the bytes written to it.
+struct Counting(usize);
+
+impl std::io::Write for Counting {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn get_object(
@@ -1121,6 +1152,17 @@ fn order_columns(p: &ListParams, relation: bool, tiebreak: &[&str]) -> Vec<(Stri
     }
     parts.extend(tiebreak.iter().map(|c| (c.to_string(), false)));
     parts
+}
+
+/// `ORDER BY` text for `columns`, each behind a unary `+`: no index can give that
+/// order, so SQLite finds the rows by the filter's keys and sorts them.
+fn unary_plus(columns: &[(String, bool)]) -> String {
+    order_sql(
+        &columns
+            .iter()
+            .map(|(c, desc)| (format!("+{c}"), *desc))
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// `ORDER BY` text for `columns`.
@@ -1268,13 +1310,7 @@ impl ObjectQuery {
         // `+` sorts the few rows the ids name instead of walking the list's index in
         // order and testing every row.
         let order = match self.by_ids {
-            true => order_sql(
-                &self
-                    .columns
-                    .iter()
-                    .map(|(c, desc)| (format!("+{c}"), *desc))
-                    .collect::<Vec<_>>(),
-            ),
+            true => unary_plus(&self.columns),
             false => self.order.clone(),
         };
         let (where_sql, mut args) = self.where_sql(from_index);
@@ -1380,6 +1416,8 @@ struct RelationQuery {
     /// page is cut; otherwise the page is cut from the relations alone and only its
     /// rows are joined.
     reads_other: bool,
+    /// The filter names the few other ends that can match (see [`ObjectQuery`]).
+    by_ids: bool,
 }
 
 impl RelationQuery {
@@ -1398,11 +1436,13 @@ impl RelationQuery {
         );
         let mut where_sql = format!("r.sub_key = ? AND {own_col} = ?");
         let mut args: Vec<SqlValue> = vec![SqlValue::Text(sub.into()), SqlValue::Text(id.into())];
+        let mut by_ids = false;
         if let Some(f) = &p.filter {
             let cond = compile(f, view.target())?;
             where_sql.push_str(" AND ");
             where_sql.push_str(&cond.sql);
             args.extend(cond.params);
+            by_ids = cond.by_ids;
         }
         let columns = order_columns(p, true, &tiebreak);
         let filter_reads_other = p.filter.as_ref().is_some_and(filter_reads_other);
@@ -1414,6 +1454,7 @@ impl RelationQuery {
             join,
             filter_reads_other,
             reads_other,
+            by_ids,
         })
     }
 
@@ -1424,22 +1465,7 @@ impl RelationQuery {
         p: &ListParams,
         seek: Option<Seek>,
     ) -> Result<Vec<(RelationWithObject, Vec<SqlValue>)>, ApiError> {
-        let Self {
-            where_sql, join, ..
-        } = self;
-        let order = order_sql(&self.columns);
-        let keys = key_select(&self.columns);
-        let mut args = self.args.clone();
-        let (seek_sql, tail) = seek_or_offset(seek, &mut args, p);
-        let sql = if self.reads_other {
-            format!(
-                "SELECT {RELATION_COLS}, o.id IS NOT NULL, {OBJECT_COLS}, {keys} FROM relations r {join} WHERE {where_sql}{seek_sql} ORDER BY {order} {tail}"
-            )
-        } else {
-            format!(
-                "SELECT {RELATION_COLS}, o.id IS NOT NULL, {OBJECT_COLS}, {keys} FROM (SELECT r.* FROM relations r WHERE {where_sql}{seek_sql} ORDER BY {order} {tail}) r {join} ORDER BY {order}"
-            )
-        };
+        let (sql, args) = self.page_sql(p, seek);
         let n = self.columns.len();
         let mut stmt = c.prepare_cached(&sql)?;
         let rows = stmt
@@ -1458,6 +1484,33 @@ impl RelationQuery {
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
+    }
+
+    /// The SQL of [`RelationQuery::page`] and its parameters.
+    fn page_sql(&self, p: &ListParams, seek: Option<Seek>) -> (String, Vec<SqlValue>) {
+        let Self {
+            where_sql, join, ..
+        } = self;
+        let order = order_sql(&self.columns);
+        // `+` sorts the few rows the ids name (found by key) instead of walking the
+        // owner's relations in order and testing each: a channel's 100,000 members.
+        let inner_order = match self.by_ids {
+            true => unary_plus(&self.columns),
+            false => order.clone(),
+        };
+        let keys = key_select(&self.columns);
+        let mut args = self.args.clone();
+        let (seek_sql, tail) = seek_or_offset(seek, &mut args, p);
+        let sql = if self.reads_other {
+            format!(
+                "SELECT {RELATION_COLS}, o.id IS NOT NULL, {OBJECT_COLS}, {keys} FROM relations r {join} WHERE {where_sql}{seek_sql} ORDER BY {inner_order} {tail}"
+            )
+        } else {
+            format!(
+                "SELECT {RELATION_COLS}, o.id IS NOT NULL, {OBJECT_COLS}, {keys} FROM (SELECT r.* FROM relations r WHERE {where_sql}{seek_sql} ORDER BY {inner_order} {tail}) r {join} ORDER BY {order}"
+            )
+        };
+        (sql, args)
     }
 
     /// How many relations match (joined only when the filter reads the other end).
