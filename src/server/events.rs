@@ -213,27 +213,33 @@ impl Change {
     /// prints it in events), `eTag` and the written `custom`/`status`/`type`. Routed to
     /// the channel-id channel and the user-id channel.
     pub fn membership_set(row: &RelationRow, patch: &RelationPatch) -> Self {
-        let mut fields: Vec<(&str, Value)> = vec![
-            ("channel", json!({"id": row.channel_id})),
-            ("uuid", json!({"id": row.user_id})),
-            ("updated", json!(format_updated_nanos(row.updated))),
-            ("eTag", json!(row.etag)),
-        ];
-        if patch.custom.is_some() {
-            fields.push(("custom", json!(row.custom)));
+        // Written straight to text (keys in alphabetical order, as `sorted` would put
+        // them): an import writes 100 relations a call, and building each event as a
+        // map of values took a fifth of the write.
+        let data = MembershipSet {
+            channel: IdOnly {
+                id: &row.channel_id,
+            },
+            custom: patch.custom.as_ref().map(|_| row.custom.as_ref()),
+            etag: &row.etag,
+            status: patch.status.as_ref().map(|_| row.status.as_deref()),
+            kind: patch.kind_field.as_ref().map(|_| row.kind_field.as_deref()),
+            updated: format_updated_nanos(row.updated),
+            uuid: IdOnly { id: &row.user_id },
+        };
+        let payload = serde_json::to_string(&Envelope {
+            source: "objects",
+            version: "2.0",
+            event: "set",
+            kind: EventType::Membership.as_str(),
+            data,
+        })
+        .unwrap_or_default();
+        Change {
+            payload,
+            routes: membership_routes(&row.user_id, &row.channel_id),
+            kind: EventType::Membership,
         }
-        if patch.status.is_some() {
-            fields.push(("status", json!(row.status)));
-        }
-        if patch.kind_field.is_some() {
-            fields.push(("type", json!(row.kind_field)));
-        }
-        Change::new(
-            "set",
-            EventType::Membership,
-            sorted(fields),
-            membership_routes(&row.user_id, &row.channel_id),
-        )
     }
 
     /// `delete` of a membership: `{"channel":{"id":C},"uuid":{"id":U}}`.
@@ -248,6 +254,40 @@ impl Change {
             membership_routes(user_id, channel_id),
         )
     }
+}
+
+/// An event's payload, fields in PubNub's order.
+#[derive(serde::Serialize)]
+struct Envelope<'a, D> {
+    source: &'static str,
+    version: &'static str,
+    event: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    data: D,
+}
+
+/// `{"id":…}`.
+#[derive(serde::Serialize)]
+struct IdOnly<'a> {
+    id: &'a str,
+}
+
+/// The `data` of a membership `set`, keys in alphabetical order; `custom`, `status`
+/// and `type` only when the PATCH sent them (`Some(None)` is a `null`).
+#[derive(serde::Serialize)]
+struct MembershipSet<'a> {
+    channel: IdOnly<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    custom: Option<Option<&'a crate::api::types::Custom>>,
+    #[serde(rename = "eTag")]
+    etag: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<Option<&'a str>>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<Option<&'a str>>,
+    updated: String,
+    uuid: IdOnly<'a>,
 }
 
 fn membership_routes(user_id: &str, channel_id: &str) -> Vec<String> {
@@ -758,6 +798,55 @@ impl EventHub {
 
 #[cfg(test)]
 mod tests {
+    /// A membership `set` event is what building it as a sorted map of values gives
+    /// (how every other event is built), for every combination of fields sent.
+    #[test]
+    fn membership_set_payload_is_the_sorted_map() {
+        use super::*;
+        let mut custom = crate::api::types::Custom::new();
+        custom.insert("z".into(), json!(1));
+        custom.insert("a \"q\" é".into(), json!("\u{85}x"));
+        for bits in 0..16u8 {
+            let row = RelationRow {
+                user_id: "u\"1".into(),
+                channel_id: "ch é".into(),
+                kind_field: (bits & 8 != 0).then(|| "t".into()),
+                status: (bits & 8 == 0).then(|| "active".into()),
+                custom: (bits & 8 != 0).then(|| custom.clone()),
+                updated: 1_600_000_000_123_456,
+                etag: "AbCdEfGhIjKlMn".into(),
+            };
+            let patch = RelationPatch {
+                other_id: String::new(),
+                custom: (bits & 1 != 0).then(|| row.custom.clone()),
+                status: (bits & 2 != 0).then(|| row.status.clone()),
+                kind_field: (bits & 4 != 0).then(|| row.kind_field.clone()),
+            };
+            let mut fields: Vec<(&str, Value)> = vec![
+                ("channel", json!({"id": row.channel_id})),
+                ("uuid", json!({"id": row.user_id})),
+                ("updated", json!(format_updated_nanos(row.updated))),
+                ("eTag", json!(row.etag)),
+            ];
+            if patch.custom.is_some() {
+                fields.push(("custom", json!(row.custom)));
+            }
+            if patch.status.is_some() {
+                fields.push(("status", json!(row.status)));
+            }
+            if patch.kind_field.is_some() {
+                fields.push(("type", json!(row.kind_field)));
+            }
+            let reference = Change::new("set", EventType::Membership, sorted(fields), vec![]);
+            let fast = Change::membership_set(&row, &patch);
+            assert_eq!(fast.payload, reference.payload, "{bits}");
+            assert_eq!(
+                fast.routes,
+                membership_routes(&row.user_id, &row.channel_id)
+            );
+        }
+    }
+
     use super::*;
 
     fn change(routes: &[&str]) -> Change {
