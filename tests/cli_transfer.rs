@@ -528,3 +528,83 @@ async fn import_memory_does_not_grow_with_the_file() {
         peaks[1]
     );
 }
+
+/// How an import finds what a big group of one channel's members already holds: a
+/// channel with no members needs no reads (only its count), one with few is read
+/// whole, one with many is read by id; each way the tally is right.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_group_reads_what_its_channel_holds_the_cheapest_way() {
+    use appctx::api::types::Maybe;
+    use appctx::api::{Client, Keyset, RelationEntry, RelationListOptions};
+    let env = Env::start().await;
+    let proxy = proxy::Proxy::start(env.server.origin()).await;
+    let config = env.path("empty.toml");
+    let file = env.path("group.jsonl");
+    let write_file = |range: std::ops::Range<usize>, status: &dyn Fn(usize) -> &'static str| {
+        let mut text = String::from(r#"{"kind":"header","format":"appctx-export","version":1}"#);
+        for i in range {
+            text.push_str(&format!(
+                "\n{{\"kind\":\"membership\",\"user\":\"u{i:04}\",\"channel\":\"big\",\"status\":\"{}\"}}",
+                status(i)
+            ));
+        }
+        std::fs::write(&file, text).unwrap();
+    };
+    let import = || {
+        let args: Vec<String> = ["--config", &config, "--origin", &proxy.origin]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(["--subscribe-key", "sub-c-g", "import", &file].map(String::from))
+            .collect();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            json(&cli_support::run_raw(&args, &[]).await)
+        }
+    };
+    let member_reads = |proxy: &proxy::Proxy| {
+        proxy
+            .hits()
+            .iter()
+            .filter(|h| h.method == "GET" && h.path.ends_with("/channels/big/uuids"))
+            .count()
+    };
+
+    // No members yet: 250 created with the count as the only read.
+    write_file(0..250, &|_| "in");
+    let report = import().await;
+    assert_eq!(report["memberships"]["created"], 250, "{report}");
+    assert_eq!(member_reads(&proxy), 1, "{:?}", proxy.hits());
+
+    // 250 members: read whole (3 pages, not 9 lookups of 30); 50 changed.
+    proxy.clear();
+    write_file(0..250, &|i| if i < 50 { "out" } else { "in" });
+    let report = import().await;
+    assert_eq!(report["memberships"]["updated"], 50, "{report}");
+    assert_eq!(report["memberships"]["unchanged"], 200, "{report}");
+    let reads = member_reads(&proxy);
+    assert!(
+        (2..=5).contains(&reads),
+        "{reads} reads: {:?}",
+        proxy.hits()
+    );
+
+    // 1,250 members, 60 named: two lookups by id (plus the count), not 13 pages.
+    let c = Client::new(Keyset::new(env.server.origin(), "sub-c-g", "seeder")).unwrap();
+    for start in (250..1250).step_by(100) {
+        let entries: Vec<RelationEntry> = (start..start + 100)
+            .map(|i| RelationEntry {
+                status: Maybe::Value("in".into()),
+                ..RelationEntry::id(format!("u{i:04}"))
+            })
+            .collect();
+        c.set_members("big", &entries, &RelationListOptions::default())
+            .await
+            .unwrap();
+    }
+    proxy.clear();
+    write_file(1000..1060, &|i| if i % 2 == 0 { "out" } else { "in" });
+    let report = import().await;
+    assert_eq!(report["memberships"]["updated"], 30, "{report}");
+    assert_eq!(report["memberships"]["unchanged"], 30, "{report}");
+    assert_eq!(member_reads(&proxy), 3, "{:?}", proxy.hits());
+}

@@ -437,6 +437,9 @@ pub(super) fn any_of(field: &[&str], ids: &[&str]) -> String {
     expr.to_string()
 }
 
+/// What [`any_of`]'s terms are joined with.
+const OR: &str = " || ";
+
 /// `ids` split so that each batch's [`any_of`] filter stays within the filter
 /// length limit and [`IDS_PER_FILTER`] terms (quotes in ids are escaped, so the
 /// text of a batch is measured, not guessed).
@@ -445,14 +448,23 @@ pub(super) fn id_batches<'a>(field: &[&str], ids: &[&'a str]) -> Vec<Vec<&'a str
     let max_text = crate::filter::MAX_LEN;
     let mut batches = Vec::new();
     let mut batch: Vec<&str> = Vec::new();
+    // The text of a batch is its terms joined by " || " (no parentheses): measured a
+    // term at a time, not by printing each longer batch again.
+    let mut text = 0;
     for id in ids {
-        batch.push(id);
-        let too_big =
-            batch.len() > IDS_PER_FILTER || any_of(field, &batch).chars().count() > max_text;
-        if too_big && batch.len() > 1 {
-            batch.pop();
-            batches.push(std::mem::replace(&mut batch, vec![*id]));
+        let term = any_of(field, &[id]).chars().count();
+        let grown = if batch.is_empty() {
+            term
+        } else {
+            text + OR.len() + term
+        };
+        if !batch.is_empty() && (batch.len() == IDS_PER_FILTER || grown > max_text) {
+            batches.push(std::mem::take(&mut batch));
+            text = term;
+        } else {
+            text = grown;
         }
+        batch.push(id);
     }
     if !batch.is_empty() {
         batches.push(batch);
@@ -592,7 +604,18 @@ mod tests {
         for b in &batches {
             let text = any_of(&["channel", "id"], b);
             assert!(crate::filter::parse(&text).is_ok(), "{} chars", text.len());
+            assert!(text.chars().count() <= crate::filter::MAX_LEN);
+            // Full: one more id would not have fitted.
+            if b.len() < IDS_PER_FILTER && !std::ptr::eq(b, batches.last().unwrap()) {
+                let more = [b.as_slice(), &[quoted.as_str()]].concat();
+                assert!(any_of(&["channel", "id"], &more).chars().count() > crate::filter::MAX_LEN);
+            }
         }
+        // Terms are joined with OR and nothing else, as the batches are measured.
+        assert_eq!(
+            any_of(&["id"], &["a", "b"]).len(),
+            2 * any_of(&["id"], &["a"]).len() + OR.len()
+        );
         let short: Vec<String> = (0..65).map(|i| format!("u{i}")).collect();
         let short: Vec<&str> = short.iter().map(String::as_str).collect();
         let sizes: Vec<usize> = id_batches(&["id"], &short).iter().map(Vec::len).collect();

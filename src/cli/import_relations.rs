@@ -1,10 +1,12 @@
 //! Importing memberships, a chunk at a time: the chunk's relations are grouped by
 //! user (written with set-memberships) or by channel (set-members), whichever takes
-//! fewer calls, and each group is written up to 100 relations per call. Only the
-//! stored relations the group names are read (by id filters), to skip identical ones
-//! and to tell created from updated.
+//! fewer calls, and each group is written up to 100 relations per call, several
+//! calls at once. Only the stored relations the group names are read, to skip
+//! identical ones and to tell created from updated: by id filters (looked up by key
+//! on the server), or for a big group by walking the owner's few relations, or not
+//! at all when the owner has none yet.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures::StreamExt;
 
@@ -74,6 +76,65 @@ impl Side {
                 items.map(|m| (m.uuid.id().to_string(), m.into())).collect()
             }
         })
+    }
+
+    /// How many relations `owner` has now, when the server says.
+    async fn count(self, c: &Client, owner: &str) -> Result<Option<u64>, Error> {
+        let opts = RelationListOptions {
+            limit: Some(1),
+            include_total_count: true,
+            include: RelationInclude {
+                relation: Include::NONE,
+                related: None,
+            },
+            ..Default::default()
+        };
+        Ok(match self {
+            Side::ByUser => c.list_memberships(owner, &opts).await?.total_count,
+            Side::ByChannel => c.list_members(owner, &opts).await?.total_count,
+        })
+    }
+
+    /// Every stored relation of `owner` among `others`, read by walking all of the
+    /// owner's relations (cheaper than reads by id when the owner has few).
+    async fn walk(
+        self,
+        c: &Client,
+        owner: &str,
+        others: &HashSet<&str>,
+    ) -> Result<HashMap<String, RelationState>, Error> {
+        let opts = RelationListOptions {
+            limit: Some(MAX_LIMIT),
+            include: RelationInclude {
+                relation: Include::ALL,
+                related: None,
+            },
+            ..Default::default()
+        };
+        let mut found = HashMap::new();
+        match self {
+            Side::ByUser => {
+                let mut walk = c.memberships_walk(owner, opts)?;
+                while let Some(batch) = walk.next_batch().await {
+                    for m in batch? {
+                        if others.contains(m.channel.id()) {
+                            found.insert(m.channel.id().to_string(), (&m).into());
+                        }
+                    }
+                }
+            }
+            Side::ByChannel => {
+                let mut walk = c.members_walk(owner, opts)?;
+                while let Some(batch) = walk.next_batch().await {
+                    for m in batch? {
+                        if others.contains(m.uuid.id()) {
+                            found.insert(m.uuid.id().to_string(), (&m).into());
+                        }
+                    }
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Writes `entries` (at most 100) to `owner`'s side.
@@ -147,6 +208,78 @@ pub(super) async fn import(run: &Run<'_>, input: &Input) -> Result<Tally, CliErr
     }
 }
 
+/// Requests in flight at once for one owner's relations (several owners are handled
+/// at once too).
+const PER_OWNER: usize = 4;
+/// Most relations of one owner read whole to find the stored ones among a group; past
+/// this the group's ids are looked up (memory holds what is read).
+const WALK_AT_MOST: u64 = 20_000;
+
+/// What is stored for `owner`'s relations to `others`, and the others whose lookup
+/// failed (with why). A group that needs one lookup gets it. A bigger one first asks
+/// how many relations the owner has: none (a new channel being filled) needs no
+/// reads at all, a few are cheaper walked whole than looked up 30 ids at a time, and
+/// otherwise the lookups run several at once.
+async fn stored<'a>(
+    run: &Run<'_>,
+    side: Side,
+    owner: &str,
+    others: &[&'a str],
+) -> (HashMap<String, RelationState>, HashMap<&'a str, String>) {
+    let what = match side {
+        Side::ByUser => "memberships of user",
+        Side::ByChannel => "members of channel",
+    };
+    let field: &[&str] = match side {
+        Side::ByUser => &["channel", "id"],
+        Side::ByChannel => &["uuid", "id"],
+    };
+    let batches = id_batches(field, others);
+    let fail_all = |e: &Error| {
+        others
+            .iter()
+            .map(|id| (*id, format!("cannot read the {what} '{owner}': {e}")))
+            .collect::<HashMap<_, _>>()
+    };
+    if batches.len() > 1 {
+        let count = side.count(run.client, owner).await;
+        run.breaker.note(&count);
+        match count {
+            Err(e) => return (HashMap::new(), fail_all(&e)),
+            Ok(Some(0)) => return (HashMap::new(), HashMap::new()),
+            Ok(Some(n))
+                if n <= WALK_AT_MOST && n.div_ceil(MAX_LIMIT as u64) < batches.len() as u64 =>
+            {
+                let wanted: HashSet<&str> = others.iter().copied().collect();
+                let walked = side.walk(run.client, owner, &wanted).await;
+                run.breaker.note(&walked);
+                return match walked {
+                    Ok(found) => (found, HashMap::new()),
+                    Err(e) => (HashMap::new(), fail_all(&e)),
+                };
+            }
+            Ok(_) => {}
+        }
+    }
+    let mut existing = HashMap::new();
+    let mut failed = HashMap::new();
+    let mut reads = futures::stream::iter(&batches)
+        .map(|batch| async move { (batch, side.read(run.client, owner, batch).await) })
+        .buffer_unordered(PER_OWNER);
+    while let Some((batch, result)) = reads.next().await {
+        run.breaker.note(&result);
+        match result {
+            Ok(found) => existing.extend(found),
+            Err(e) => {
+                for id in batch.iter().copied() {
+                    failed.insert(id, format!("cannot read the {what} '{owner}': {e}"));
+                }
+            }
+        }
+    }
+    (existing, failed)
+}
+
 async fn import_group<'a>(
     run: &Run<'_>,
     side: Side,
@@ -161,28 +294,7 @@ async fn import_group<'a>(
         return outcomes;
     }
     let others: Vec<&str> = records.iter().map(|(_, r)| side.other(r)).collect();
-    let mut existing = HashMap::new();
-    let mut failed: HashMap<&str, String> = HashMap::new();
-    let field: &[&str] = match side {
-        Side::ByUser => &["channel", "id"],
-        Side::ByChannel => &["uuid", "id"],
-    };
-    for batch in id_batches(field, &others) {
-        let result = side.read(run.client, owner, &batch).await;
-        run.breaker.note(&result);
-        match result {
-            Ok(found) => existing.extend(found),
-            Err(e) => {
-                let what = match side {
-                    Side::ByUser => "memberships of user",
-                    Side::ByChannel => "members of channel",
-                };
-                for id in batch.iter().copied() {
-                    failed.insert(id, format!("cannot read the {what} '{owner}': {e}"));
-                }
-            }
-        }
-    }
+    let (existing, failed) = stored(run, side, owner, &others).await;
     let mut to_write = Vec::new();
     for (line, r) in records {
         let other = side.other(r);
@@ -194,30 +306,31 @@ async fn import_group<'a>(
             (None, s) => to_write.push((*line, r, s.is_some())),
         }
     }
-    for batch in to_write.chunks(MAX_LIMIT as usize) {
-        if run.breaker.tripped() {
-            outcomes.extend(
-                batch
-                    .iter()
-                    .map(|(line, r, _)| (*line, *r, Outcome::Skipped)),
-            );
-            continue;
-        }
-        let entries: Vec<RelationEntry> = batch
-            .iter()
-            .map(|(_, r, _)| RelationEntry {
-                id: side.other(r).to_string(),
-                custom: r.custom.clone(),
-                status: r.status.clone(),
-                kind: r.kind.clone(),
-            })
-            .collect();
-        let result = side.write(run.client, owner, &entries).await;
-        run.breaker.note(&result);
+    let mut writes = futures::stream::iter(to_write.chunks(MAX_LIMIT as usize))
+        .map(|batch| async move {
+            if run.breaker.tripped() {
+                return (batch, None);
+            }
+            let entries: Vec<RelationEntry> = batch
+                .iter()
+                .map(|(_, r, _)| RelationEntry {
+                    id: side.other(r).to_string(),
+                    custom: r.custom.clone(),
+                    status: r.status.clone(),
+                    kind: r.kind.clone(),
+                })
+                .collect();
+            let result = side.write(run.client, owner, &entries).await;
+            run.breaker.note(&result);
+            (batch, Some(result))
+        })
+        .buffer_unordered(PER_OWNER);
+    while let Some((batch, result)) = writes.next().await {
         for (line, r, existed) in batch {
             let outcome = match &result {
-                Ok(()) => created_or_updated(*existed),
-                Err(e) => Outcome::Failed(e.to_string()),
+                None => Outcome::Skipped,
+                Some(Ok(())) => created_or_updated(*existed),
+                Some(Err(e)) => Outcome::Failed(e.to_string()),
             };
             outcomes.push((*line, *r, outcome));
         }
