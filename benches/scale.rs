@@ -20,7 +20,7 @@
 #[path = "support/mod.rs"]
 mod support;
 use std::time::Instant;
-use support::{free_port, Serve};
+use support::{free_port, run_measured, Ran, Serve};
 
 use base64::Engine;
 use serde_json::{json, Value};
@@ -80,6 +80,35 @@ fn main() {
                 results.push((n, r));
             }
             Err(e) => eprintln!("scale bench at {n}: {e}"),
+        }
+    }
+    println!();
+    println!("The shipped CLI as a process (wall s, peak RSS MB):");
+    println!("| users | export | users list --all --format jsonl | import of the export (all unchanged) |");
+    println!("|---|---|---|---|");
+    let mb = |r: &Ran| r.max_rss_kb as f64 / 1024.0;
+    for (n, r) in &results {
+        println!(
+            "| {n} | {:.2} s, {:.0} MB | {:.2} s, {:.0} MB | {:.2} s, {:.0} MB |",
+            r.export.seconds,
+            mb(&r.export),
+            r.list.seconds,
+            mb(&r.list),
+            r.import.seconds,
+            mb(&r.import)
+        );
+    }
+    if let Some((n, r)) = results.iter().find(|(n, _)| *n >= 1_000_000) {
+        for (what, ran) in [
+            ("export", &r.export),
+            ("users list --all", &r.list),
+            ("import", &r.import),
+        ] {
+            println!(
+                "{what} at {n}: peak RSS {:.0} MB (target <= 100) {}",
+                mb(ran),
+                verdict(mb(ran) <= 100.0)
+            );
         }
     }
     // Linear: ten times the users cost ten times as much, i.e. the cost per row stays
@@ -142,6 +171,10 @@ struct Measured {
     load_s: f64,
     walk_s: f64,
     export_s: f64,
+    /// The shipped CLI's runs: export, `users list --all`, import of the export.
+    export: Ran,
+    list: Ran,
+    import: Ran,
     /// The Python SDK's paging loop: (process s, loop alone s).
     sdk: Option<(f64, f64)>,
     /// The first write after the custom filter's third use (its index being built), ms.
@@ -340,41 +373,54 @@ async fn measure(n: usize) -> Result<Measured, String> {
         return Err(format!("the walk saw {seen} of {n} users"));
     }
 
-    // The CLI's export, as a user runs it.
+    // The CLI as a user runs it: export, list --all, then import of that export
+    // (every record found unchanged), each as a process with its peak memory.
     let config = dir.path().join("empty.toml");
     std::fs::write(&config, "").map_err(|e| e.to_string())?;
+    let cli = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_appctx"));
+        cmd.arg("--config")
+            .arg(&config)
+            .args(["--origin", &origin, "--subscribe-key", SUB])
+            .args(args)
+            .env_remove("PUBNUB_SUBSCRIBE_KEY");
+        cmd
+    };
     let out = dir.path().join("export.jsonl");
-    let exporting = Instant::now();
-    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_appctx"))
-        .args(["--config", &config.display().to_string()])
-        .args([
-            "--origin",
-            &origin,
-            "--subscribe-key",
-            SUB,
-            "export",
-            "--out",
-        ])
-        .arg(&out)
-        .env_remove("PUBNUB_SUBSCRIBE_KEY")
-        .output()
-        .await
-        .map_err(|e| format!("cannot run appctx: {e}"))?;
-    let export_s = exporting.elapsed().as_secs_f64();
-    if !o.status.success() {
-        return Err(format!(
-            "appctx export failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-        ));
-    }
-    let exported = std::fs::read_to_string(&out)
-        .map_err(|e| e.to_string())?
-        .lines()
-        .filter(|l| l.starts_with("{\"kind\":\"user\""))
-        .count();
+    let out_text = out.display().to_string();
+    let export = run_measured(
+        &mut cli(&["export", "--out", &out_text]),
+        &dir.path().join("export.stdout"),
+    )?;
+    let exported = count_lines(&out, "{\"kind\":\"user\"")?;
     if exported != n {
         return Err(format!("export wrote {exported} user lines for {n} users"));
     }
+    let listed_file = dir.path().join("list.jsonl");
+    let list_all = run_measured(
+        &mut cli(&["users", "list", "--all", "--format", "jsonl"]),
+        &listed_file,
+    )?;
+    let listed = count_lines(&listed_file, "{")?;
+    let _ = std::fs::remove_file(&listed_file);
+    if listed != n {
+        return Err(format!("users list --all printed {listed} users of {n}"));
+    }
+    let import = run_measured(
+        &mut cli(&["import", &out_text]),
+        &dir.path().join("import.stdout"),
+    )?;
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("import.stdout")).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("import report: {e}"))?;
+    if report["users"]["unchanged"] != n {
+        return Err(format!(
+            "re-import found {} of {n} users unchanged",
+            report["users"]["unchanged"]
+        ));
+    }
+    let export_s = export.seconds;
     let _ = std::fs::remove_file(&out);
     let sdk = sdk_export(&host, n).await?;
     // A page from a cursor the server did not issue: 0.9·N + 1, so no remembered key.
@@ -407,6 +453,9 @@ async fn measure(n: usize) -> Result<Measured, String> {
         load_s,
         walk_s,
         export_s,
+        export,
+        list: list_all,
+        import,
         sdk,
         index_wait_ms,
         deep_ms,
@@ -414,6 +463,17 @@ async fn measure(n: usize) -> Result<Measured, String> {
         readme,
         tier,
     })
+}
+
+/// Lines of `path` that start with `prefix`.
+fn count_lines(path: &std::path::Path, prefix: &str) -> Result<usize, String> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    Ok(std::io::BufReader::new(file)
+        .lines()
+        .map_while(Result::ok)
+        .filter(|l| l.starts_with(prefix))
+        .count())
 }
 
 async fn get(http: &reqwest::Client, list: &str, query: &str) -> Result<Value, String> {
