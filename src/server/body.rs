@@ -53,17 +53,23 @@ pub fn parse_json_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
+/// Where field `key` of the object at `prefix` is, for an error (`uuid.name`,
+/// `set[3].status`): made only when there is an error to report.
+fn loc(prefix: &str, key: &str) -> String {
+    format!("{prefix}.{key}")
+}
+
 fn string_field(
     map: &Map<String, Value>,
     key: &str,
-    loc: &str,
+    prefix: &str,
 ) -> Result<Option<Option<String>>, ApiError> {
     match map.get(key) {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
         Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
         Some(other) => Err(ApiError::body(
-            loc,
+            &loc(prefix, key),
             format!("{key} must be a string or null, got {}.", json_kind(other)),
         )),
     }
@@ -72,18 +78,22 @@ fn string_field(
 fn short_field(
     map: &Map<String, Value>,
     key: &str,
-    loc: &str,
+    prefix: &str,
 ) -> Result<Option<Option<String>>, ApiError> {
-    let v = string_field(map, key, loc)?;
+    let v = string_field(map, key, prefix)?;
     if let Some(Some(s)) = &v {
         if let Some(problem) = rules::short_field_problem(key, s) {
-            return Err(ApiError::body(loc, problem));
+            return Err(ApiError::body(&loc(prefix, key), problem));
         }
     }
     Ok(v)
 }
 
-fn custom_field(map: &Map<String, Value>, loc: &str) -> Result<Option<Option<Custom>>, ApiError> {
+fn custom_field(
+    map: &Map<String, Value>,
+    prefix: &str,
+) -> Result<Option<Option<Custom>>, ApiError> {
+    let loc = || loc(prefix, "custom");
     match map.get("custom") {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
@@ -92,7 +102,7 @@ fn custom_field(map: &Map<String, Value>, loc: &str) -> Result<Option<Option<Cus
             for (k, v) in obj {
                 if !rules::is_custom_value(v) {
                     return Err(ApiError::body(
-                        &format!("{loc}.{k}"),
+                        &format!("{}.{k}", loc()),
                         format!(
                             "custom values must be strings, numbers or booleans; '{k}' is {}.",
                             json_kind(v)
@@ -105,7 +115,7 @@ fn custom_field(map: &Map<String, Value>, loc: &str) -> Result<Option<Option<Cus
             Ok(Some(Some(custom)))
         }
         Some(other) => Err(ApiError::body(
-            loc,
+            &loc(),
             format!(
                 "custom must be an object of scalar values or null, got {}.",
                 json_kind(other)
@@ -132,25 +142,37 @@ pub fn object_patch(bytes: &[u8], kind: Kind) -> Result<ObjectPatch, ApiError> {
         Kind::User => "uuid",
         Kind::Channel => "channel",
     };
-    let loc = |k: &str| format!("{prefix}.{k}");
     let mut patch = ObjectPatch {
-        name: string_field(&map, "name", &loc("name"))?,
-        kind_field: short_field(&map, "type", &loc("type"))?,
-        status: short_field(&map, "status", &loc("status"))?,
-        custom: custom_field(&map, &loc("custom"))?,
+        name: string_field(&map, "name", prefix)?,
+        kind_field: short_field(&map, "type", prefix)?,
+        status: short_field(&map, "status", prefix)?,
+        custom: custom_field(&map, prefix)?,
         ..Default::default()
     };
     match kind {
         Kind::User => {
-            patch.external_id = string_field(&map, "externalId", &loc("externalId"))?;
-            patch.profile_url = string_field(&map, "profileUrl", &loc("profileUrl"))?;
-            patch.email = string_field(&map, "email", &loc("email"))?;
+            patch.external_id = string_field(&map, "externalId", prefix)?;
+            patch.profile_url = string_field(&map, "profileUrl", prefix)?;
+            patch.email = string_field(&map, "email", prefix)?;
         }
         Kind::Channel => {
-            patch.description = string_field(&map, "description", &loc("description"))?;
+            patch.description = string_field(&map, "description", prefix)?;
         }
     }
     Ok(patch)
+}
+
+/// Counts the bytes written to it: the size of a value as JSON, without the JSON.
+pub(crate) struct ByteCount(pub usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A parsed membership/member PATCH body.
@@ -169,6 +191,7 @@ pub fn manage_body(bytes: &[u8], view: View) -> Result<ManageBody, ApiError> {
         View::Members => "uuid",
     };
     let mut body = ManageBody::default();
+    let mut in_set = std::collections::HashSet::new();
     for list in ["set", "delete"] {
         let entries = match map.get(list) {
             None | Some(Value::Null) => continue,
@@ -216,7 +239,7 @@ pub fn manage_body(bytes: &[u8], view: View) -> Result<ManageBody, ApiError> {
                 }
                 continue;
             }
-            if body.set.iter().any(|e| e.other_id == id) {
+            if !in_set.insert(id.clone()) {
                 return Err(ApiError::body(
                     &id_loc,
                     format!("'{id}' appears more than once in set."),
@@ -224,13 +247,13 @@ pub fn manage_body(bytes: &[u8], view: View) -> Result<ManageBody, ApiError> {
             }
             let patch = RelationPatch {
                 other_id: id,
-                kind_field: short_field(entry, "type", &format!("{at}.type"))?,
-                status: short_field(entry, "status", &format!("{at}.status"))?,
-                custom: custom_field(entry, &format!("{at}.custom"))?,
+                kind_field: short_field(entry, "type", &at)?,
+                status: short_field(entry, "status", &at)?,
+                custom: custom_field(entry, &at)?,
             };
-            let size = serde_json::to_string(&Value::Object(entry.clone()))
-                .map(|s| s.len())
-                .unwrap_or(0);
+            let mut size = ByteCount(0);
+            let _ = serde_json::to_writer(&mut size, entry);
+            let ByteCount(size) = size;
             if size > MAX_RECORD_BYTES {
                 return Err(ApiError::body(
                     &at,
@@ -242,11 +265,7 @@ pub fn manage_body(bytes: &[u8], view: View) -> Result<ManageBody, ApiError> {
             body.set.push(patch);
         }
     }
-    if let Some(id) = body
-        .delete
-        .iter()
-        .find(|d| body.set.iter().any(|s| &s.other_id == *d))
-    {
+    if let Some(id) = body.delete.iter().find(|d| in_set.contains(*d)) {
         return Err(ApiError::body(
             "delete",
             format!("'{id}' is both in set and in delete; send one or the other."),

@@ -999,9 +999,9 @@ fn check_relation_size(view: View, row: RelationRow, at: usize) -> Result<Relati
         relation: row,
         other: None,
     };
-    let mut size = Counting(0);
+    let mut size = super::body::ByteCount(0);
     let _ = serde_json::to_writer(&mut size, &render::relation(view, &item, &all));
-    let Counting(size) = size;
+    let size = size.0;
     if size > MAX_RECORD_BYTES {
         return Err(ApiError::body(
             &format!("set[{at}]"),
@@ -1011,19 +1011,6 @@ fn check_relation_size(view: View, row: RelationRow, at: usize) -> Result<Relati
         ));
     }
     Ok(item.relation)
-}
-
-/// Counts the bytes written to it.
-struct Counting(usize);
-
-impl std::io::Write for Counting {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 += buf.len();
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 fn get_object(
