@@ -1,5 +1,5 @@
 //! `appctx import FILE`: reads an export back, streaming. A first pass checks every
-//! line with the server's rules (`validate.rs`): a bad line is a usage error and
+//! line with the server's rules (`import_check.rs`): a bad line is a usage error and
 //! nothing is sent. Then one pass per kind (users, channels, memberships) reads the
 //! file again in chunks; for each chunk only the stored records it names are read
 //! (by id filters), each record is compared with what is stored, identical ones are
@@ -20,8 +20,9 @@ use indicatif::ProgressBar;
 use serde::Serialize;
 
 use super::args::ImportArgs;
-use super::record::{ChannelRecord, Record, UserRecord, FORMAT, VERSION};
-use super::{import_relations, progress, validate, CliError, Ctx};
+use super::import_check::{check, Counts};
+use super::record::{ChannelRecord, Record, UserRecord};
+use super::{import_relations, progress, CliError, Ctx};
 use crate::api::types::{Channel, ETag, HasId, User};
 use crate::api::{Client, Error, Include, ListOptions, SetOptions, MAX_LIMIT};
 use crate::filter::{CmpOp, Expr, Field, Value};
@@ -168,7 +169,7 @@ pub struct Input {
 }
 
 impl Input {
-    fn open(path: &Path) -> Result<Input, CliError> {
+    pub(super) fn open(path: &Path) -> Result<Input, CliError> {
         if path.as_os_str() != "-" {
             File::open(path)
                 .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
@@ -186,7 +187,9 @@ impl Input {
     }
 
     /// Each non-blank line with its number.
-    fn lines(&self) -> Result<impl Iterator<Item = Result<(usize, String), CliError>>, CliError> {
+    pub(super) fn lines(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<(usize, String), CliError>>, CliError> {
         let file = File::open(&self.path)
             .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", self.path.display())))?;
         Ok(BufReader::new(file)
@@ -209,90 +212,10 @@ impl Input {
                 Ok(l) => l,
                 Err(e) => return Some(Err(e)),
             };
-            let record = serde_json::from_str::<Record>(&text).ok()?;
+            let record = Record::parse(&text).ok()?;
             pick(record).map(|r| Ok((n, r)))
         }))
     }
-}
-
-/// How many records of each kind a checked file holds.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Counts {
-    users: u64,
-    channels: u64,
-    memberships: u64,
-}
-
-/// Checks the whole file; every problem is listed with its line (the first 20).
-fn check(input: &Input) -> Result<Counts, CliError> {
-    let mut counts = Counts::default();
-    let mut problems = Vec::new();
-    let mut total_problems = 0usize;
-    // Digest of each key seen, and the line it was on.
-    let mut seen: HashMap<u128, usize> = HashMap::new();
-    let mut add = |p: String, problems: &mut Vec<String>| {
-        total_problems += 1;
-        if problems.len() < 20 {
-            problems.push(p);
-        }
-    };
-    for line in input.lines()? {
-        let (n, raw) = line?;
-        let record: Record = match serde_json::from_str(&raw) {
-            Ok(r) => r,
-            Err(e) => {
-                add(format!("line {n}: {e}"), &mut problems);
-                continue;
-            }
-        };
-        let (found, key) = match &record {
-            Record::Header(h) => {
-                if h.format != FORMAT || h.version != VERSION {
-                    add(format!(
-                        "line {n}: this build reads {FORMAT} version {VERSION}, the file is {} version {}",
-                        h.format, h.version
-                    ), &mut problems);
-                }
-                continue;
-            }
-            Record::User(u) => {
-                counts.users += 1;
-                (validate::user(u), format!("user '{}'", u.id))
-            }
-            Record::Channel(c) => {
-                counts.channels += 1;
-                (validate::channel(c), format!("channel '{}'", c.id))
-            }
-            Record::Membership(m) => {
-                counts.memberships += 1;
-                (
-                    validate::membership(m),
-                    format!("membership '{}' in '{}'", m.user, m.channel),
-                )
-            }
-        };
-        for p in found {
-            add(format!("line {n}: {p}"), &mut problems);
-        }
-        if let Some(first) = seen.insert(crate::api::walk::digest(&key), n) {
-            add(
-                format!("line {n}: {key} already appears on line {first}"),
-                &mut problems,
-            );
-        }
-    }
-    if total_problems == 0 {
-        return Ok(counts);
-    }
-    let mut msg = format!("the file has {total_problems} problems; nothing was imported:\n  ");
-    msg.push_str(&problems.join("\n  "));
-    if total_problems > problems.len() {
-        msg.push_str(&format!(
-            "\n  … and {} more",
-            total_problems - problems.len()
-        ));
-    }
-    Err(CliError::Usage(msg))
 }
 
 /// Imports a checked file into the keyset `client` talks to.

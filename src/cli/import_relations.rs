@@ -183,6 +183,7 @@ fn group(records: &[(usize, MembershipRecord)]) -> (Side, Groups<'_>) {
 /// Imports every membership of the (checked) file.
 pub(super) async fn import(run: &Run<'_>, input: &Input) -> Result<Tally, CliError> {
     let mut tally = Tally::default();
+    let new_owners = NewOwners::default();
     let mut records = input.records(|r| match r {
         Record::Membership(m) => Some(m),
         _ => None,
@@ -197,7 +198,7 @@ pub(super) async fn import(run: &Run<'_>, input: &Input) -> Result<Tally, CliErr
         }
         let (side, groups) = group(&chunk);
         let mut per_owner = futures::stream::iter(groups)
-            .map(|(owner, recs)| import_group(run, side, owner, recs))
+            .map(|(owner, recs)| import_group(run, &new_owners, side, owner, recs))
             .buffer_unordered(CONCURRENCY / 2);
         while let Some(outcomes) = per_owner.next().await {
             for (line, r, outcome) in outcomes {
@@ -215,6 +216,26 @@ const PER_OWNER: usize = 4;
 /// this the group's ids are looked up (memory holds what is read).
 const WALK_AT_MOST: u64 = 20_000;
 
+/// Owners that had no relations when this import first counted them. What they hold
+/// now this import wrote, and a file names each relation once, so the relations of
+/// their later groups (a channel's members spread over many chunks) are all new: no
+/// reads. (Someone else adding the same relation meanwhile would be counted as
+/// created instead of updated; the write is the same either way.)
+#[derive(Default)]
+struct NewOwners(std::sync::Mutex<HashSet<String>>);
+
+impl NewOwners {
+    fn holds(&self, owner: &str) -> bool {
+        self.0.lock().is_ok_and(|owners| owners.contains(owner))
+    }
+
+    fn add(&self, owner: &str) {
+        if let Ok(mut owners) = self.0.lock() {
+            owners.insert(owner.to_string());
+        }
+    }
+}
+
 /// What is stored for `owner`'s relations to `others`, and the others whose lookup
 /// failed (with why). A group that needs one lookup gets it. A bigger one first asks
 /// how many relations the owner has: none (a new channel being filled) needs no
@@ -222,6 +243,7 @@ const WALK_AT_MOST: u64 = 20_000;
 /// otherwise the lookups run several at once.
 async fn stored<'a>(
     run: &Run<'_>,
+    new_owners: &NewOwners,
     side: Side,
     owner: &str,
     others: &[&'a str],
@@ -234,6 +256,9 @@ async fn stored<'a>(
         Side::ByUser => &["channel", "id"],
         Side::ByChannel => &["uuid", "id"],
     };
+    if new_owners.holds(owner) {
+        return (HashMap::new(), HashMap::new());
+    }
     let batches = id_batches(field, others);
     let fail_all = |e: &Error| {
         others
@@ -246,7 +271,10 @@ async fn stored<'a>(
         run.breaker.note(&count);
         match count {
             Err(e) => return (HashMap::new(), fail_all(&e)),
-            Ok(Some(0)) => return (HashMap::new(), HashMap::new()),
+            Ok(Some(0)) => {
+                new_owners.add(owner);
+                return (HashMap::new(), HashMap::new());
+            }
             Ok(Some(n))
                 if n <= WALK_AT_MOST && n.div_ceil(MAX_LIMIT as u64) < batches.len() as u64 =>
             {
@@ -282,6 +310,7 @@ async fn stored<'a>(
 
 async fn import_group<'a>(
     run: &Run<'_>,
+    new_owners: &NewOwners,
     side: Side,
     owner: &str,
     records: Vec<&'a (usize, MembershipRecord)>,
@@ -294,7 +323,7 @@ async fn import_group<'a>(
         return outcomes;
     }
     let others: Vec<&str> = records.iter().map(|(_, r)| side.other(r)).collect();
-    let (existing, failed) = stored(run, side, owner, &others).await;
+    let (existing, failed) = stored(run, new_owners, side, owner, &others).await;
     let mut to_write = Vec::new();
     for (line, r) in records {
         let other = side.other(r);

@@ -6,6 +6,7 @@
 mod args;
 mod export;
 mod import;
+mod import_check;
 mod import_relations;
 mod input;
 mod objects;

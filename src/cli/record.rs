@@ -33,6 +33,34 @@ pub enum Record {
     Membership(MembershipRecord),
 }
 
+impl Record {
+    /// Reads one line. A line this tool wrote starts with its `kind`, so the rest is
+    /// read straight into that record's type; any other line goes through serde's
+    /// tagged form (which first copies the whole object into a buffer), as does a line
+    /// the direct read refuses, so the answer and any error are the tagged form's.
+    pub fn parse(line: &str) -> serde_json::Result<Record> {
+        let rest = |kind: &str| {
+            line.strip_prefix("{\"kind\":\"")
+                .and_then(|l| l.strip_prefix(kind))
+                .and_then(|l| l.strip_prefix("\","))
+                .map(|rest| format!("{{{rest}"))
+        };
+        let direct = if let Some(text) = rest("membership") {
+            serde_json::from_str(&text).map(Record::Membership).ok()
+        } else if let Some(text) = rest("user") {
+            serde_json::from_str(&text).map(Record::User).ok()
+        } else if let Some(text) = rest("channel") {
+            serde_json::from_str(&text).map(Record::Channel).ok()
+        } else {
+            None
+        };
+        match direct {
+            Some(record) => Ok(record),
+            None => serde_json::from_str(line),
+        }
+    }
+}
+
 /// The first line: what this file is.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -299,6 +327,37 @@ fn same_maybe<T: PartialEq>(want: &Maybe<T>, have: &Maybe<T>) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// Reading a line directly gives what the tagged form gives, errors included.
+    #[test]
+    fn parse_reads_lines_as_the_tagged_form_does() {
+        use super::Record;
+        let lines = [
+            r#"{"kind":"user","id":"u","name":"N","custom":{"a":1.5,"b":null}}"#,
+            r#"{"kind":"channel","id":"c","description":"d \" \u0085"}"#,
+            r#"{"kind":"membership","user":"u","channel":"c","status":null,"custom":{"r":"x"}}"#,
+            r#"{"kind":"membership","user":"u","channel":"c","updated":"2020-01-01T00:00:00Z","eTag":"e"}"#,
+            r#"{"id":"u","kind":"user"}"#,
+            r#"{"kind":"user"}"#,
+            r#"{"kind":"user","id":"u","nmae":"N"}"#,
+            r#"{"kind":"user","id":"u","kind":"channel"}"#,
+            r#"{"kind":"user","id":"u"} trailing"#,
+            r#"{"kind":"membership","user":"u"}"#,
+            r#"{"kind":"space","id":"u"}"#,
+            r#"{"kind": "user", "id": "spaced"}"#,
+            r#"{"kind":"header","format":"appctx-export","version":1}"#,
+            "not json",
+        ];
+        for line in lines {
+            let tagged = serde_json::from_str::<Record>(line);
+            let direct = Record::parse(line);
+            match (&tagged, &direct) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{line}"),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{line}"),
+                _ => panic!("{line}: {tagged:?} vs {direct:?}"),
+            }
+        }
+    }
+
     use super::*;
 
     #[test]

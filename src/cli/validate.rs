@@ -3,7 +3,9 @@
 //! so a file is refused before anything is sent, and `--dry-run` and the real run
 //! agree. (These rules live in `server::body` until they move to the wire layer.)
 
-use serde_json::{Map, Value};
+use serde::Serialize;
+
+use crate::api::types::{Custom, Maybe};
 
 use super::record::{ChannelRecord, MembershipRecord, UserRecord};
 use crate::server::body::{self, check_channel_id, check_user_id, MAX_RECORD_BYTES};
@@ -27,21 +29,50 @@ pub fn channel(r: &ChannelRecord) -> Vec<String> {
 pub fn membership(r: &MembershipRecord) -> Vec<String> {
     let mut problems = Vec::new();
     id_rules(&r.user, Kind::User, &mut problems);
-    let mut entry = Map::new();
-    entry.insert("channel".into(), serde_json::json!({ "id": r.channel }));
     // The record's own fields, as the client writes them.
-    if let Ok(Value::Object(fields)) = serde_json::to_value(r) {
-        for key in ["custom", "status", "type"] {
-            if let Some(v) = fields.get(key) {
-                entry.insert(key.into(), v.clone());
+    let body = SetOne {
+        set: [Entry {
+            channel: IdOnly { id: &r.channel },
+            custom: &r.custom,
+            status: &r.status,
+            kind: &r.kind,
+        }],
+    };
+    match serde_json::to_vec(&body) {
+        Err(e) => problems.push(format!("cannot be encoded: {e}")),
+        Ok(bytes) => {
+            if let Err(e) = body::manage_body(&bytes, View::Memberships) {
+                problems.push(api_problem(&e));
             }
         }
     }
-    let bytes = serde_json::json!({ "set": [Value::Object(entry)] }).to_string();
-    if let Err(e) = body::manage_body(bytes.as_bytes(), View::Memberships) {
-        problems.push(api_problem(&e));
-    }
     problems
+}
+
+/// A set-memberships body with one entry.
+#[derive(Serialize)]
+struct SetOne<'a> {
+    set: [Entry<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct Entry<'a> {
+    channel: IdOnly<'a>,
+    #[serde(skip_serializing_if = "absent")]
+    custom: &'a Maybe<Custom>,
+    #[serde(skip_serializing_if = "absent")]
+    status: &'a Maybe<String>,
+    #[serde(rename = "type", skip_serializing_if = "absent")]
+    kind: &'a Maybe<String>,
+}
+
+#[derive(Serialize)]
+struct IdOnly<'a> {
+    id: &'a str,
+}
+
+fn absent<T>(m: &&Maybe<T>) -> bool {
+    m.is_absent()
 }
 
 fn object(id: &str, kind: Kind, bytes: serde_json::Result<Vec<u8>>) -> Vec<String> {
