@@ -2,7 +2,8 @@
 //! with `APPCTX_BENCH_1M=1`; `APPCTX_BENCH_SIZES=100000` for some only), against the
 //! shipped `appctx serve --quiet` process on a new database:
 //! - `appctx import` of a file holding the channel's N memberships (the shipped binary,
-//!   start to exit, with its peak memory), into an empty keyset;
+//!   start to exit, with its peak memory), into an empty keyset; three times, taking
+//!   turns with the SDK's loop below, each into a new keyset (medians are shown);
 //! - the official Python SDK's `set_channel_members` loop, 100 members per call
 //!   (`benches/members_sdk.py`, `$APPCTX_PYTHON` or `.venv/bin/python`), writing the
 //!   same members into another keyset of the same server; the bench then checks that
@@ -24,6 +25,13 @@ use serde_json::{json, Value};
 use support::{free_port, run_measured, Ran, Serve};
 
 const CHANNEL: &str = "big";
+/// Runs of the import and of the SDK's loop, taking turns.
+const RUNS: usize = 3;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
 
 struct Measured {
     import: Ran,
@@ -193,23 +201,31 @@ fn measure(n: usize) -> Result<Measured, String> {
     };
     let file_text = file.display().to_string();
     let report = dir.path().join("import.json");
-    let lines_before = log_lines(&log);
-    let import = run_measured(&mut cli("imp", &["import", &file_text]), &report)?;
-    let requests = log_lines(&log).zip(lines_before).map(|(a, b)| a - b);
-    let created = read_json(&report)?["memberships"]["created"].clone();
-    if created != n {
-        return Err(format!("import created {created} of {n} memberships"));
-    }
-
-    let sdk = match python() {
-        None => None,
-        Some(python) => {
+    // Import and the SDK's loop take turns, each into a keyset of its own, RUNS times;
+    // the medians are compared (this machine's speed drifts between minutes).
+    let mut imports = Vec::new();
+    let mut sdks = Vec::new();
+    let mut requests = None;
+    for run in 0..RUNS {
+        let imp = format!("imp{run}");
+        let lines_before = log_lines(&log);
+        let import = run_measured(&mut cli(&imp, &["import", &file_text]), &report)?;
+        if run == 0 {
+            requests = log_lines(&log).zip(lines_before).map(|(a, b)| a - b);
+        }
+        let created = read_json(&report)?["memberships"]["created"].clone();
+        if created != n {
+            return Err(format!("import created {created} of {n} memberships"));
+        }
+        imports.push(import);
+        if let Some(python) = python() {
+            let sdk = format!("sdk{run}");
             let script =
                 std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/members_sdk.py");
             let started = Instant::now();
             let p = Command::new(&python)
                 .arg(&script)
-                .args([host.as_str(), "sdk", CHANNEL, &n.to_string()])
+                .args([host.as_str(), &sdk, CHANNEL, &n.to_string()])
                 .output()
                 .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
             let process = started.elapsed().as_secs_f64();
@@ -220,12 +236,21 @@ fn measure(n: usize) -> Result<Measured, String> {
                 ));
             }
             let out: Value = serde_json::from_slice(&p.stdout).map_err(|e| e.to_string())?;
-            rt.block_on(same_members(&http, &origin, n))?;
-            Some((process, out["loop_seconds"].as_f64().unwrap_or(0.0)))
+            if run == 0 {
+                rt.block_on(same_members(&http, &origin, &imp, &sdk, n))?;
+            }
+            sdks.push((process, out["loop_seconds"].as_f64().unwrap_or(0.0)));
         }
-    };
+    }
+    imports.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+    let import = imports.swap_remove(imports.len() / 2);
+    let sdk = (!sdks.is_empty()).then(|| {
+        let process = median(sdks.iter().map(|s| s.0).collect());
+        let alone = median(sdks.iter().map(|s| s.1).collect());
+        (process, alone)
+    });
 
-    let reimport = run_measured(&mut cli("imp", &["import", &file_text]), &report)?;
+    let reimport = run_measured(&mut cli("imp0", &["import", &file_text]), &report)?;
     let unchanged = read_json(&report)?["memberships"]["unchanged"].clone();
     if unchanged != n {
         return Err(format!("re-import found {unchanged} of {n} unchanged"));
@@ -250,7 +275,7 @@ fn measure(n: usize) -> Result<Measured, String> {
     let started = Instant::now();
     let page = rt.block_on(get(
         &http,
-        &format!("{origin}/v2/objects/imp/channels/{CHANNEL}/uuids?limit=100&include=custom&start={deep}"),
+        &format!("{origin}/v2/objects/imp0/channels/{CHANNEL}/uuids?limit=100&include=custom&start={deep}"),
     ))?;
     let deep_ms = started.elapsed().as_secs_f64() * 1e3;
     if page["data"].as_array().map_or(0, Vec::len) != 100.min(n - n * 9 / 10 - 1) {
@@ -291,12 +316,18 @@ async fn get(http: &reqwest::Client, url: &str) -> Result<Value, String> {
 /// The members the import wrote and those the SDK wrote are the same, eTags included
 /// (a relation's eTag is over its content; `updated` differs), read page by page in
 /// both keysets.
-async fn same_members(http: &reqwest::Client, origin: &str, n: usize) -> Result<(), String> {
+async fn same_members(
+    http: &reqwest::Client,
+    origin: &str,
+    imp: &str,
+    sdk: &str,
+    n: usize,
+) -> Result<(), String> {
     let mut next: Option<String> = None;
     let mut seen = 0;
     loop {
         let mut pages = Vec::new();
-        for sub in ["imp", "sdk"] {
+        for sub in [imp, sdk] {
             let mut url = format!(
                 "{origin}/v2/objects/{sub}/channels/{CHANNEL}/uuids?limit=100&include=custom,status,type"
             );

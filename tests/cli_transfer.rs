@@ -608,3 +608,37 @@ async fn a_big_group_reads_what_its_channel_holds_the_cheapest_way() {
     assert_eq!(report["memberships"]["unchanged"], 30, "{report}");
     assert_eq!(member_reads(&proxy), 3, "{:?}", proxy.hits());
 }
+
+/// A new channel whose members fill more than one of the import's chunks (10,000
+/// relations) is counted once: its later chunks are known to be new, so nothing is
+/// read for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_channel_spread_over_chunks_is_counted_once() {
+    let env = Env::start().await;
+    let proxy = proxy::Proxy::start(env.server.origin()).await;
+    let config = env.path("empty.toml");
+    let file = env.path("huge.jsonl");
+    let mut text = String::from(r#"{"kind":"header","format":"appctx-export","version":1}"#);
+    for i in 0..10_050 {
+        text.push_str(&format!(
+            "\n{{\"kind\":\"membership\",\"user\":\"u{i:05}\",\"channel\":\"huge\"}}"
+        ));
+    }
+    std::fs::write(&file, text).unwrap();
+    let args = [
+        "--config",
+        &config,
+        "--origin",
+        &proxy.origin,
+        "--subscribe-key",
+        "sub-c-h",
+        "import",
+        &file,
+    ];
+    let report = json(&cli_support::run_raw(&args, &[]).await);
+    assert_eq!(report["memberships"]["created"], 10_050, "{report}");
+    let hits = proxy.hits();
+    let reads = hits.iter().filter(|h| h.method == "GET").count();
+    let writes = hits.iter().filter(|h| h.method == "PATCH").count();
+    assert_eq!((reads, writes), (1, 101), "reads, writes");
+}
