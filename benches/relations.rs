@@ -258,7 +258,7 @@ fn measure(n: usize) -> Result<Measured, String> {
     let listed_file = dir.path().join("members.out");
     let list = run_measured(
         &mut cli(
-            "imp",
+            "imp0",
             &["members", "list", CHANNEL, "--all", "--format", "jsonl"],
         ),
         &listed_file,
