@@ -29,6 +29,7 @@
 //! of reading its index (12 ms instead of 0.9 ms a page at 10,000 users).
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -168,7 +169,7 @@ pub struct Walk<T> {
     back: u64,
     /// The last record of the previous page, and its offset then.
     last: Option<(String, u64)>,
-    emitted: HashSet<u128>,
+    emitted: Emitted,
     stats: WalkStats,
     /// Ask for `totalCount` on the first request.
     count: bool,
@@ -232,7 +233,7 @@ impl<T: WalkItem> Walk<T> {
             overlap: FIRST_OVERLAP.min(limit / 2),
             back: limit,
             last: None,
-            emitted: HashSet::new(),
+            emitted: Emitted::default(),
             stats: WalkStats::default(),
             count,
             done: false,
@@ -306,12 +307,25 @@ impl<T: WalkItem> Walk<T> {
         let page = self.fetch(first).await?;
         if first {
             self.stats.total_at_start = page.total_count;
+            // Room for every id up front: growing a set of a million ids rehashed it
+            // again and again.
+            let expected = page.total_count.unwrap_or(0).min(MAX_RESERVED) as usize;
+            self.emitted.reserve(expected);
         }
-        let items = page.data;
+        let mut items = page.data;
         let n = items.len() as u64;
-        let anchor = items
-            .iter()
-            .rposition(|it| self.emitted.contains(&digest(it.walk_id())));
+        // Where the previous page's last record is when nothing moved: found there,
+        // it is the anchor without looking every record up (what follows it is
+        // checked as it is yielded, below). Else the last record already yielded.
+        let in_place = self.last.as_ref().and_then(|(id, was)| {
+            let at = usize::try_from(was.checked_sub(self.offset)?).ok()?;
+            (items.get(at)?.walk_id() == id).then_some(at)
+        });
+        let anchor = in_place.or_else(|| {
+            items
+                .iter()
+                .rposition(|it| self.emitted.contains(&digest(it.walk_id())))
+        });
         let from = match anchor {
             Some(j) => j + 1,
             // From the very start nothing can have been skipped.
@@ -330,12 +344,12 @@ impl<T: WalkItem> Walk<T> {
         };
         self.back = self.limit;
         self.note_shift(&items);
-        let mut batch = Vec::new();
-        for item in items.into_iter().skip(from) {
-            if self.emitted.insert(digest(item.walk_id())) {
-                batch.push(item);
-            }
-        }
+        // The page's own vector, without what came before the anchor and what was
+        // yielded before (records are not moved into a new one).
+        items.drain(..from.min(items.len()));
+        let emitted = &mut self.emitted;
+        items.retain(|item| emitted.insert(digest(item.walk_id())));
+        let batch = items;
         self.stats.yielded += batch.len() as u64;
         if n < self.limit {
             // A short page after an anchor: everything to the end has been read.
@@ -424,6 +438,32 @@ impl<T: WalkItem> Walk<T> {
                 self.offset + items.len() as u64 - 1,
             )
         });
+    }
+}
+
+/// Most ids a walk makes room for before it starts (16 MB of digests).
+const MAX_RESERVED: u64 = 1 << 20;
+
+/// The digests of the ids yielded. They are uniform already, so the set hashes a
+/// digest by taking its low bits instead of hashing it again.
+type Emitted = HashSet<u128, BuildHasherDefault<DigestHasher>>;
+
+/// Hashes a [`digest`] to its low 64 bits.
+#[derive(Default)]
+pub(crate) struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Not reached for u128 keys; fold anything else in.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u128(&mut self, n: u128) {
+        self.0 = n as u64;
     }
 }
 
