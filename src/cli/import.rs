@@ -202,9 +202,12 @@ impl Input {
             }))
     }
 
-    /// The records of one kind, with their line numbers (the file was checked).
+    /// The records of one `kind`, with their line numbers (the file was checked).
+    /// Lines that say they are of another kind are passed over unread (each pass over
+    /// the file reads only its own kind's records).
     pub(super) fn records<'a, T: 'a>(
         &'a self,
+        kind: &'static str,
         pick: impl Fn(Record) -> Option<T> + 'a,
     ) -> Result<impl Iterator<Item = Result<(usize, T), CliError>> + 'a, CliError> {
         Ok(self.lines()?.filter_map(move |line| {
@@ -212,6 +215,9 @@ impl Input {
                 Ok(l) => l,
                 Err(e) => return Some(Err(e)),
             };
+            if Record::leading_kind(&text).is_some_and(|k| k != kind) {
+                return None;
+            }
             let record = Record::parse(&text).ok()?;
             pick(record).map(|r| Ok((n, r)))
         }))
@@ -436,7 +442,7 @@ async fn stored<R: ObjectRecord>(
 
 async fn import_objects<R: ObjectRecord>(run: &Run<'_>, input: &Input) -> Result<Tally, CliError> {
     let mut tally = Tally::default();
-    let mut records = input.records(R::pick)?;
+    let mut records = input.records(R::NOUN, R::pick)?;
     loop {
         let mut chunk = Vec::with_capacity(CHUNK);
         for r in records.by_ref().take(CHUNK) {

@@ -1,10 +1,11 @@
 //! The first pass of `appctx import`: every line of the file checked with the rules
 //! the server applies (`validate.rs`), and every record's key checked for duplicates,
-//! before anything is sent. Blocks of lines are checked on every core (nothing else
-//! runs meanwhile). Keys are kept as 96-bit digests in one sorted vector, 12 bytes a
+//! before anything is sent. One thread reads blocks of lines while the others check
+//! them on every core (nothing else runs meanwhile). Keys are kept as 96-bit digests in one sorted vector, 12 bytes a
 //! record; only when two are equal is the file read again to name the lines.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{mpsc, Mutex};
 
 use sha2::{Digest, Sha256};
 
@@ -15,7 +16,7 @@ use super::{validate, CliError};
 /// Problems listed in the message (the rest are counted).
 const LISTED: usize = 20;
 /// Lines a thread checks at a time.
-const LINES_PER_THREAD: usize = 2048;
+const LINES_PER_BLOCK: usize = 4096;
 
 /// How many records of each kind a checked file holds.
 #[derive(Clone, Copy, Debug, Default)]
@@ -124,30 +125,50 @@ fn check_lines(lines: &[(usize, String)]) -> Found {
 /// Checks the whole file; every problem is listed with its line (the first 20).
 pub fn check(input: &Input) -> Result<Counts, CliError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    // This thread reads blocks of lines while the others check them.
+    let (to_workers, blocks) = mpsc::sync_channel::<(usize, Vec<(usize, String)>)>(threads);
+    let blocks = Mutex::new(blocks);
+    let (to_main, results) = mpsc::channel::<(usize, Found)>();
+    std::thread::scope(|scope| -> Result<(), CliError> {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let (blocks, to_main) = (&blocks, to_main.clone());
+                scope.spawn(move || loop {
+                    let next = blocks.lock().ok().and_then(|b| b.recv().ok());
+                    let Some((at, block)) = next else { break };
+                    if to_main.send((at, check_lines(&block))).is_err() {
+                        break;
+                    }
+                })
+            })
+            .collect();
+        let read = (|| {
+            let mut lines = input.lines()?;
+            for at in 0.. {
+                let block = lines
+                    .by_ref()
+                    .take(LINES_PER_BLOCK)
+                    .collect::<Result<Vec<_>, _>>()?;
+                if block.is_empty() || to_workers.send((at, block)).is_err() {
+                    break;
+                }
+            }
+            Ok::<(), CliError>(())
+        })();
+        // No more blocks: the workers end once they have checked those sent.
+        drop(to_workers);
+        for w in workers {
+            w.join()
+                .map_err(|_| CliError::Io("checking the file failed".into()))?;
+        }
+        read
+    })?;
+    drop(to_main);
+    // Merged in the order of the lines, so problems are listed in it.
+    let parts: BTreeMap<usize, Found> = results.into_iter().collect();
     let mut found = Found::default();
-    let mut lines = input.lines()?;
-    loop {
-        let block = lines
-            .by_ref()
-            .take(threads * LINES_PER_THREAD)
-            .collect::<Result<Vec<_>, _>>()?;
-        if block.is_empty() {
-            break;
-        }
-        let parts = std::thread::scope(|scope| {
-            let running: Vec<_> = block
-                .chunks(LINES_PER_THREAD)
-                .map(|part| scope.spawn(|| check_lines(part)))
-                .collect();
-            running
-                .into_iter()
-                .map(|t| t.join())
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(|_| CliError::Io("checking the file failed".into()))?;
-        for part in parts {
-            found.merge(part);
-        }
+    for part in parts.into_values() {
+        found.merge(part);
     }
     let mut keys = std::mem::take(&mut found.keys);
     keys.sort_unstable();
@@ -230,7 +251,7 @@ mod tests {
     /// each names the line of the first, and problems are listed in line order.
     #[test]
     fn repeats_far_apart_are_named_with_the_first_line_in_line_order() {
-        let mut lines: Vec<String> = (0..3 * LINES_PER_THREAD * 4)
+        let mut lines: Vec<String> = (0..3 * LINES_PER_BLOCK * 2)
             .map(|i| user(&format!("u{i}")))
             .collect();
         lines[9000] = user("u3");
@@ -253,6 +274,29 @@ mod tests {
             )
         );
         assert!(msg.starts_with("the file has 4 problems"), "{msg}");
+    }
+
+    /// A line that cannot be read (not UTF-8) ends the check with its line, however
+    /// far in, and the threads stop.
+    #[test]
+    fn an_unreadable_line_stops_the_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.jsonl");
+        let mut bytes = Vec::new();
+        for i in 0..10_000 {
+            if i == 7_000 {
+                bytes.extend_from_slice(b"{\"kind\":\"user\",\"id\":\"\xff\"}\n");
+            } else {
+                bytes.extend_from_slice(user(&format!("u{i}")).as_bytes());
+                bytes.push(b'\n');
+            }
+        }
+        std::fs::write(&path, bytes).unwrap();
+        let input = Input::open(&path).unwrap();
+        match check(&input) {
+            Err(CliError::Usage(m)) => assert!(m.contains("line 7001"), "{m}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -184,7 +184,7 @@ fn group(records: &[(usize, MembershipRecord)]) -> (Side, Groups<'_>) {
 pub(super) async fn import(run: &Run<'_>, input: &Input) -> Result<Tally, CliError> {
     let mut tally = Tally::default();
     let new_owners = NewOwners::default();
-    let mut records = input.records(|r| match r {
+    let mut records = input.records("membership", |r| match r {
         Record::Membership(m) => Some(m),
         _ => None,
     })?;

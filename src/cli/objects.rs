@@ -190,12 +190,12 @@ where
     let mut printer = output::ListPrinter::start(format)?;
     let mut gathered = Vec::new();
     while let Some(batch) = rows.next().await {
-        let batch: Vec<serde_json::Value> = batch?.iter().map(output::to_value).collect();
+        let batch = batch?;
         bar.inc(batch.len() as u64);
         if uniform {
-            bar.suspend(|| printer.rows(&batch))?;
+            bar.suspend(|| printer.records(&batch))?;
         } else {
-            gathered.extend(batch);
+            gathered.extend(batch.iter().map(output::to_value));
         }
     }
     bar.finish_and_clear();

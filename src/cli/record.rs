@@ -34,26 +34,41 @@ pub enum Record {
 }
 
 impl Record {
-    /// Reads one line. A line this tool wrote starts with its `kind`, so the rest is
+    /// The `kind` a line starts with (`{"kind":"user",…`, spaces allowed) and the
+    /// rest of the line after its comma, read without parsing the line; `None` for a
+    /// line whose first key is not a plain `kind` string.
+    fn split_kind(line: &str) -> Option<(&str, &str)> {
+        let ws = |s: &str| -> usize { s.len() - s.trim_start().len() };
+        let rest = line.strip_prefix('{')?;
+        let rest = rest[ws(rest)..].strip_prefix("\"kind\"")?;
+        let rest = rest[ws(rest)..].strip_prefix(':')?;
+        let rest = rest[ws(rest)..].strip_prefix('"')?;
+        let end = rest.find(['"', '\\'])?;
+        let (kind, after) = rest.split_at(end);
+        let after = after.strip_prefix('"')?;
+        let after = after[ws(after)..].strip_prefix(',')?;
+        Some((kind, after))
+    }
+
+    /// The `kind` a line starts with (see [`Record::parse`]), read without parsing it.
+    pub fn leading_kind(line: &str) -> Option<&str> {
+        Record::split_kind(line).map(|(kind, _)| kind)
+    }
+
+    /// Reads one line. A line whose first key is `kind` (as this tool writes them) is
     /// read straight into that record's type; any other line goes through serde's
     /// tagged form (which first copies the whole object into a buffer), as does a line
     /// the direct read refuses, so the answer and any error are the tagged form's.
     pub fn parse(line: &str) -> serde_json::Result<Record> {
-        let rest = |kind: &str| {
-            line.strip_prefix("{\"kind\":\"")
-                .and_then(|l| l.strip_prefix(kind))
-                .and_then(|l| l.strip_prefix("\","))
-                .map(|rest| format!("{{{rest}"))
-        };
-        let direct = if let Some(text) = rest("membership") {
-            serde_json::from_str(&text).map(Record::Membership).ok()
-        } else if let Some(text) = rest("user") {
-            serde_json::from_str(&text).map(Record::User).ok()
-        } else if let Some(text) = rest("channel") {
-            serde_json::from_str(&text).map(Record::Channel).ok()
-        } else {
-            None
-        };
+        let direct = Record::split_kind(line).and_then(|(kind, rest)| {
+            let text = format!("{{{rest}");
+            match kind {
+                "membership" => serde_json::from_str(&text).map(Record::Membership).ok(),
+                "user" => serde_json::from_str(&text).map(Record::User).ok(),
+                "channel" => serde_json::from_str(&text).map(Record::Channel).ok(),
+                _ => None,
+            }
+        });
         match direct {
             Some(record) => Ok(record),
             None => serde_json::from_str(line),
@@ -344,9 +359,22 @@ mod tests {
             r#"{"kind":"membership","user":"u"}"#,
             r#"{"kind":"space","id":"u"}"#,
             r#"{"kind": "user", "id": "spaced"}"#,
+            r#"{ "kind" : "membership" ,"user":"u", "channel" : "c", "custom": {"a": [1]}}"#,
+            r#"{"kind":"user","id":"u",}"#,
+            r#"{"kind":"user",,"id":"u"}"#,
+            "{\"kind\":\"user\",\n\"id\":\"u\"}",
             r#"{"kind":"header","format":"appctx-export","version":1}"#,
             "not json",
         ];
+        assert_eq!(Record::leading_kind(lines[0]), Some("user"));
+        assert_eq!(Record::leading_kind(lines[2]), Some("membership"));
+        assert_eq!(Record::leading_kind(lines[4]), None);
+        assert_eq!(Record::leading_kind(lines[5]), None);
+        assert_eq!(Record::leading_kind(r#"{"kind":"us\"er","id":"x"}"#), None);
+        assert_eq!(
+            Record::leading_kind(r#"{ "kind" : "user" , "id": "x"}"#),
+            Some("user")
+        );
         for line in lines {
             let tagged = serde_json::from_str::<Record>(line);
             let direct = Record::parse(line);

@@ -140,8 +140,73 @@ pub fn now_micros() -> i64 {
     d.as_micros() as i64
 }
 
+/// Seconds of 10000-01-01T00:00:00Z: from there on [`format_updated_slow`] decides.
+const YEAR_10000: i64 = 253_402_300_800;
+
 /// `updated` as PubNub prints it: RFC 3339 UTC, microseconds with trailing zeros trimmed.
+/// Written digit by digit (it is written for every row of every page, and every
+/// event); dates before 1970 or after 9999 take the general path.
 pub fn format_updated(micros: i64) -> String {
+    let secs = micros.div_euclid(1_000_000);
+    if !(0..YEAR_10000).contains(&secs) {
+        return format_updated_slow(micros);
+    }
+    let (year, month, day) = civil_from_days(secs / 86_400);
+    let day_secs = secs % 86_400;
+    let mut out = Vec::with_capacity(28);
+    let two = |out: &mut Vec<u8>, n: i64| {
+        out.push(b'0' + (n / 10) as u8);
+        out.push(b'0' + (n % 10) as u8);
+    };
+    two(&mut out, year / 100);
+    two(&mut out, year % 100);
+    out.push(b'-');
+    two(&mut out, month);
+    out.push(b'-');
+    two(&mut out, day);
+    out.push(b'T');
+    two(&mut out, day_secs / 3600);
+    out.push(b':');
+    two(&mut out, day_secs / 60 % 60);
+    out.push(b':');
+    two(&mut out, day_secs % 60);
+    let frac = micros.rem_euclid(1_000_000);
+    if frac != 0 {
+        out.push(b'.');
+        let digits = [
+            frac / 100_000,
+            frac / 10_000 % 10,
+            frac / 1000 % 10,
+            frac / 100 % 10,
+            frac / 10 % 10,
+            frac % 10,
+        ];
+        // The fraction without its trailing zeros.
+        let last = digits.iter().rposition(|d| *d != 0).unwrap_or(0);
+        out.extend(digits[..=last].iter().map(|d| b'0' + *d as u8));
+    }
+    out.push(b'Z');
+    // Only ASCII digits and separators were written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The (year, month, day) of a day counted from 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`), for days from 0 on.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// [`format_updated`] through the `time` crate, for any timestamp.
+fn format_updated_slow(micros: i64) -> String {
     use std::fmt::Write as _;
     let secs = micros.div_euclid(1_000_000);
     let mut frac = micros.rem_euclid(1_000_000);
@@ -182,6 +247,43 @@ pub fn parse_updated(text: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    /// The digit-by-digit `updated` is the `time` crate's, across leap years, the
+    /// ends of months and years, every fraction length, and the range's edges.
+    #[test]
+    fn updated_is_written_as_the_general_path_writes_it() {
+        use super::*;
+        let mut samples = vec![
+            0,
+            1,
+            999_999,
+            1_000_000,
+            951_782_400_000_000,   // 2000-02-29
+            4_107_542_399_999_990, // 2100-02-28T23:59:59.99999
+            1_700_000_000_120_000,
+            (YEAR_10000 - 1) * 1_000_000 + 999_999,
+            YEAR_10000 * 1_000_000,
+            -1,
+            -86_400_000_001,
+            i64::MAX,
+            i64::MIN,
+        ];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            samples.push((x % (YEAR_10000 as u64 * 1_000_000)) as i64);
+            samples.push((x % 4_000_000_000_000_000) as i64 / 1000 * 1000);
+        }
+        for micros in samples {
+            assert_eq!(
+                format_updated(micros),
+                format_updated_slow(micros),
+                "{micros}"
+            );
+        }
+    }
+
     /// eTags are what hashing the fields as a JSON array of values gives (the form
     /// stored eTags were made with), for odd text, numbers and an empty record.
     #[test]
