@@ -1,8 +1,9 @@
 //! The first pass of `appctx import`: every line of the file checked with the rules
 //! the server applies (`validate.rs`), and every record's key checked for duplicates,
 //! before anything is sent. One thread reads blocks of lines while the others check
-//! them on every core (nothing else runs meanwhile). Keys are kept as 96-bit digests in one sorted vector, 12 bytes a
-//! record; only when two are equal is the file read again to name the lines.
+//! them on every core (nothing else runs meanwhile). Keys are kept as 96-bit
+//! digests in one sorted vector, 12 bytes a record; only when two are equal is the
+//! file read again to name the lines.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{mpsc, Mutex};
@@ -15,8 +16,11 @@ use super::{validate, CliError};
 
 /// Problems listed in the message (the rest are counted).
 const LISTED: usize = 20;
-/// Lines a thread checks at a time.
+/// Lines a thread checks at a time: up to this many, and no more than
+/// [`BYTES_PER_BLOCK`] of text past the first, so the blocks in flight (two per
+/// thread and the one being read) hold a few MB however long the lines are.
 const LINES_PER_BLOCK: usize = 4096;
+const BYTES_PER_BLOCK: usize = 256 * 1024;
 
 /// How many records of each kind a checked file holds.
 #[derive(Clone, Copy, Debug, Default)]
@@ -145,10 +149,13 @@ pub fn check(input: &Input) -> Result<Counts, CliError> {
         let read = (|| {
             let mut lines = input.lines()?;
             for at in 0.. {
-                let block = lines
-                    .by_ref()
-                    .take(LINES_PER_BLOCK)
-                    .collect::<Result<Vec<_>, _>>()?;
+                let (mut block, mut bytes) = (Vec::with_capacity(LINES_PER_BLOCK), 0);
+                while block.len() < LINES_PER_BLOCK && bytes < BYTES_PER_BLOCK {
+                    let Some(line) = lines.next() else { break };
+                    let line = line?;
+                    bytes += line.1.len();
+                    block.push(line);
+                }
                 if block.is_empty() || to_workers.send((at, block)).is_err() {
                     break;
                 }
