@@ -1,5 +1,5 @@
 //! `cargo bench --bench scale`: how the local server's list costs grow with the keyset,
-//! at 1k, 10k and 100k users (and 1M with `APPCTX_BENCH_1M=1`, about 3 minutes more).
+//! at 1k, 10k and 100k users (and 1M with `APPCTX_BENCH_1M=1`, about 7 minutes more).
 //!
 //! Users are written straight into SQLite (`Store::bulk_load`; kept in
 //! `$APPCTX_BENCH_DIR` between runs when that is set, e.g. `/tmp/appctx-scale`), then
@@ -8,7 +8,10 @@
 //!   `list --all` and the TUI do): linear when its cost per row stays flat;
 //! - `appctx export` (the shipped binary, the whole keyset to a file, start to exit),
 //!   and the official Python SDK's paging loop (`benches/export_sdk.py`, process start
-//!   to exit, `$APPCTX_PYTHON` or `.venv/bin/python`) against the same server;
+//!   to exit, `$APPCTX_PYTHON` or `.venv/bin/python`) against the same server,
+//!   taking turns three times (medians are compared);
+//! - the CLI as processes (wall time and peak RSS): `export`, `users list --all
+//!   --format jsonl` and `import` of the export back (every record unchanged);
 //! - one page starting at 0.9·N from a cursor the server never issued (pays the offset);
 //! - `count=true` alone, the README list query (`name LIKE 'a*'`, `sort=name`,
 //!   `count=true`) and `custom.tier == 'gold'` with `count=true`: p50 when nothing
