@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod guard;
 pub mod head;
+mod list_query;
 pub mod model;
 pub mod page_cache;
 pub mod pam;
