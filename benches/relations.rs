@@ -96,7 +96,14 @@ fn main() {
             println!(
                 "import of {n} members: {:.2} s, the SDK's loop {ratio:.1}x slower (target >= 2x at 100k) {}",
                 r.import.seconds,
-                verdict(ratio >= 2.0)
+                // The target is set at 100k; other sizes show the curve.
+                if *n == 100_000 {
+                    verdict(ratio >= 2.0)
+                } else if ratio >= 2.0 {
+                    "info (>= 2x)"
+                } else {
+                    "info (< 2x)"
+                }
             );
         }
     }
