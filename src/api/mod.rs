@@ -11,7 +11,7 @@ pub mod keyset;
 mod objects;
 pub mod options;
 pub mod paging;
-mod relations;
+pub(crate) mod relations;
 pub mod retry;
 pub mod rules;
 pub mod signature;

@@ -4,14 +4,15 @@
 
 use reqwest::Method;
 use serde::de::DeserializeOwned;
-use serde_json::{json, Map, Value};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
 use super::client::{Client, Request};
 use super::error::Error;
 use super::objects::id_segment;
 use super::options::{RelationChange, RelationEntry, RelationListOptions};
 use super::paging::Pager;
-use super::types::{Maybe, Member, Membership, Page};
+use super::types::{Custom, Maybe, Member, Membership, Page};
 
 /// Which side of the relation the call is made from.
 #[derive(Clone, Copy)]
@@ -202,16 +203,13 @@ impl Client {
         for e in change.set.iter().chain(&change.delete) {
             id_segment(&e.id, related)?;
         }
-        let mut body = Map::new();
-        if !change.set.is_empty() || change.delete.is_empty() {
-            let set = change.set.iter().map(|e| entry_json(e, related, true));
-            body.insert("set".into(), Value::Array(set.collect()));
-        }
-        if !change.delete.is_empty() {
-            let delete = change.delete.iter().map(|e| entry_json(e, related, false));
-            body.insert("delete".into(), Value::Array(delete.collect()));
-        }
-        let bytes = serde_json::to_vec(&Value::Object(body))
+        let set: Vec<_> = change.set.iter().map(|e| e.body(related)).collect();
+        let delete: Vec<_> = change
+            .delete
+            .iter()
+            .map(|e| e.body(related).id_only())
+            .collect();
+        let bytes = change_body(&set, &delete)
             .map_err(|e| Error::InvalidInput(format!("cannot encode the change: {e}")))?;
         let mut req = Request::new(Method::PATCH, self.relation_path(side, owner_id)?)
             .list_params(opts, related)
@@ -228,39 +226,95 @@ fn side_noun(side: Side) -> &'static str {
     }
 }
 
-/// `{"channel":{"id":…},"custom":…,"status":…,"type":…}` (fields only for `set`).
-fn entry_json(e: &RelationEntry, related: &str, with_fields: bool) -> Value {
-    let mut m = Map::new();
-    m.insert(related.into(), json!({ "id": e.id }));
-    if with_fields {
-        put(&mut m, "custom", &e.custom);
-        put(&mut m, "status", &e.status);
-        put(&mut m, "type", &e.kind);
-    }
-    Value::Object(m)
+/// One entry of a relation change as the client sends it:
+/// `{"channel":{"id":…},"custom":…,"status":…,"type":…}` (`uuid` for members), the
+/// fields that are not absent; in `delete`, the id only. Written straight from the
+/// borrowed fields (`appctx import` checks every line of a file with it).
+pub(crate) struct EntryBody<'a> {
+    pub related: &'a str,
+    pub id: &'a str,
+    pub custom: &'a Maybe<Custom>,
+    pub status: &'a Maybe<String>,
+    pub kind: &'a Maybe<String>,
 }
 
-fn put<T: serde::Serialize>(m: &mut Map<String, Value>, key: &str, v: &Maybe<T>) {
-    match v {
-        Maybe::Absent => {}
-        Maybe::Null => {
-            m.insert(key.into(), Value::Null);
-        }
-        Maybe::Value(v) => {
-            m.insert(key.into(), serde_json::to_value(v).unwrap_or(Value::Null));
+impl<'a> EntryBody<'a> {
+    /// The entry without its fields (as `delete` sends it).
+    pub(crate) fn id_only(self) -> EntryBody<'a> {
+        const ABSENT_CUSTOM: &Maybe<Custom> = &Maybe::Absent;
+        const ABSENT_TEXT: &Maybe<String> = &Maybe::Absent;
+        EntryBody {
+            custom: ABSENT_CUSTOM,
+            status: ABSENT_TEXT,
+            kind: ABSENT_TEXT,
+            ..self
         }
     }
+}
+
+impl RelationEntry {
+    fn body<'a>(&'a self, related: &'a str) -> EntryBody<'a> {
+        EntryBody {
+            related,
+            id: &self.id,
+            custom: &self.custom,
+            status: &self.status,
+            kind: &self.kind,
+        }
+    }
+}
+
+impl Serialize for EntryBody<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct IdOnly<'a> {
+            id: &'a str,
+        }
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry(self.related, &IdOnly { id: self.id })?;
+        if !self.custom.is_absent() {
+            m.serialize_entry("custom", self.custom)?;
+        }
+        if !self.status.is_absent() {
+            m.serialize_entry("status", self.status)?;
+        }
+        if !self.kind.is_absent() {
+            m.serialize_entry("type", self.kind)?;
+        }
+        m.end()
+    }
+}
+
+/// The body of a relation change: `{"set":[…]}`, `{"delete":[…]}` or both (an empty
+/// change is an empty `set`).
+pub(crate) fn change_body(set: &[EntryBody], delete: &[EntryBody]) -> serde_json::Result<Vec<u8>> {
+    #[derive(Serialize)]
+    struct Change<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        set: Option<&'a [EntryBody<'a>]>,
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        delete: &'a [EntryBody<'a>],
+    }
+    let with_set = !set.is_empty() || delete.is_empty();
+    serde_json::to_vec(&Change {
+        set: with_set.then_some(set),
+        delete,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::types::Custom;
+    use serde_json::json;
+
+    fn text(e: EntryBody) -> String {
+        serde_json::to_string(&e).unwrap()
+    }
 
     #[test]
     fn entries_are_plain_ids_or_carry_fields() {
-        let plain = entry_json(&RelationEntry::id("room"), "channel", true);
-        assert_eq!(plain.to_string(), r#"{"channel":{"id":"room"}}"#);
+        let room = RelationEntry::id("room");
+        assert_eq!(text(room.body("channel")), r#"{"channel":{"id":"room"}}"#);
         let mut custom = Custom::new();
         custom.insert("role".into(), json!("admin"));
         let full = RelationEntry::id("bob")
@@ -268,12 +322,37 @@ mod tests {
             .with_status("active")
             .with_type("staff");
         assert_eq!(
-            entry_json(&full, "uuid", true).to_string(),
+            text(full.body("uuid")),
             r#"{"uuid":{"id":"bob"},"custom":{"role":"admin"},"status":"active","type":"staff"}"#
         );
         assert_eq!(
-            entry_json(&full, "uuid", false).to_string(),
+            text(full.body("uuid").id_only()),
             r#"{"uuid":{"id":"bob"}}"#
+        );
+        let cleared = RelationEntry {
+            status: Maybe::Null,
+            ..RelationEntry::id("c\"1")
+        };
+        assert_eq!(
+            text(cleared.body("channel")),
+            r#"{"channel":{"id":"c\"1"},"status":null}"#
+        );
+    }
+
+    #[test]
+    fn a_change_sends_set_delete_or_both_and_an_empty_one_an_empty_set() {
+        let (a, b) = (RelationEntry::id("a"), RelationEntry::id("b"));
+        let body = |set: &[&RelationEntry], delete: &[&RelationEntry]| {
+            let set: Vec<_> = set.iter().map(|e| e.body("channel")).collect();
+            let delete: Vec<_> = delete.iter().map(|e| e.body("channel").id_only()).collect();
+            String::from_utf8(change_body(&set, &delete).unwrap()).unwrap()
+        };
+        assert_eq!(body(&[], &[]), r#"{"set":[]}"#);
+        assert_eq!(body(&[&a], &[]), r#"{"set":[{"channel":{"id":"a"}}]}"#);
+        assert_eq!(body(&[], &[&b]), r#"{"delete":[{"channel":{"id":"b"}}]}"#);
+        assert_eq!(
+            body(&[&a], &[&b]),
+            r#"{"set":[{"channel":{"id":"a"}}],"delete":[{"channel":{"id":"b"}}]}"#
         );
     }
 }

@@ -342,10 +342,11 @@ fn same_maybe<T: PartialEq>(want: &Maybe<T>, have: &Maybe<T>) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     /// Reading a line directly gives what the tagged form gives, errors included.
     #[test]
     fn parse_reads_lines_as_the_tagged_form_does() {
-        use super::Record;
         let lines = [
             r#"{"kind":"user","id":"u","name":"N","custom":{"a":1.5,"b":null}}"#,
             r#"{"kind":"channel","id":"c","description":"d \" \u0085"}"#,
@@ -385,8 +386,6 @@ mod tests {
             }
         }
     }
-
-    use super::*;
 
     #[test]
     fn records_round_trip_with_kind_tags() {

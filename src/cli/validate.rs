@@ -3,9 +3,7 @@
 //! so a file is refused before anything is sent, and `--dry-run` and the real run
 //! agree. (These rules live in `server::body` until they move to the wire layer.)
 
-use serde::Serialize;
-
-use crate::api::types::{Custom, Maybe};
+use crate::api::relations::{change_body, EntryBody};
 
 use super::record::{ChannelRecord, MembershipRecord, UserRecord};
 use crate::server::body::{self, check_channel_id, check_user_id, MAX_RECORD_BYTES};
@@ -30,15 +28,14 @@ pub fn membership(r: &MembershipRecord) -> Vec<String> {
     let mut problems = Vec::new();
     id_rules(&r.user, Kind::User, &mut problems);
     // The record's own fields, as the client writes them.
-    let body = SetOne {
-        set: [Entry {
-            channel: IdOnly { id: &r.channel },
-            custom: &r.custom,
-            status: &r.status,
-            kind: &r.kind,
-        }],
+    let entry = EntryBody {
+        related: "channel",
+        id: &r.channel,
+        custom: &r.custom,
+        status: &r.status,
+        kind: &r.kind,
     };
-    match serde_json::to_vec(&body) {
+    match change_body(&[entry], &[]) {
         Err(e) => problems.push(format!("cannot be encoded: {e}")),
         Ok(bytes) => {
             if let Err(e) = body::manage_body(&bytes, View::Memberships) {
@@ -47,32 +44,6 @@ pub fn membership(r: &MembershipRecord) -> Vec<String> {
         }
     }
     problems
-}
-
-/// A set-memberships body with one entry.
-#[derive(Serialize)]
-struct SetOne<'a> {
-    set: [Entry<'a>; 1],
-}
-
-#[derive(Serialize)]
-struct Entry<'a> {
-    channel: IdOnly<'a>,
-    #[serde(skip_serializing_if = "absent")]
-    custom: &'a Maybe<Custom>,
-    #[serde(skip_serializing_if = "absent")]
-    status: &'a Maybe<String>,
-    #[serde(rename = "type", skip_serializing_if = "absent")]
-    kind: &'a Maybe<String>,
-}
-
-#[derive(Serialize)]
-struct IdOnly<'a> {
-    id: &'a str,
-}
-
-fn absent<T>(m: &&Maybe<T>) -> bool {
-    m.is_absent()
 }
 
 fn object(id: &str, kind: Kind, bytes: serde_json::Result<Vec<u8>>) -> Vec<String> {
