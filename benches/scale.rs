@@ -251,7 +251,7 @@ fn seeded(n: usize, tmp: &std::path::Path) -> Result<(std::path::PathBuf, f64), 
         if store.meta("bench").ok().flatten().as_deref() == Some(mark.as_str()) {
             drop(store);
             // Each run builds the custom key index again (and measures what that costs).
-            let c = rusqlite::Connection::open(&db).map_err(|e| e.to_string())?;
+            let c = appctx::server::store::connect(&db).map_err(|e| e.to_string())?;
             let names = appctx::server::custom_index::names(&c).map_err(|e| e.to_string())?;
             for name in names {
                 c.execute_batch(&format!("DROP INDEX \"{name}\""))

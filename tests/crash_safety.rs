@@ -91,3 +91,51 @@ async fn acknowledged_writes_survive_kill_9() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// While `appctx serve` runs, the database is its alone (`unix-excl`): the WAL index is
+/// in the server's memory, so there is no `-shm` file and a read takes no file locks,
+/// and another process cannot open the file behind the server's back. Once the server
+/// is gone (here killed, so nothing was checkpointed), the file opens and holds the
+/// write, recovered from the WAL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_running_server_holds_its_database_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("own.db");
+    let (mut child, origin) = spawn_server(&db);
+    let http = reqwest::Client::new();
+    let res = http
+        .patch(format!("{origin}/v2/objects/own/uuids/u1"))
+        .body(json!({"name": "Kept"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = http
+        .get(format!("{origin}/v2/objects/own/uuids/u1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        dir.path().join("own.db-wal").exists(),
+        "the database is in WAL mode"
+    );
+    assert!(
+        !dir.path().join("own.db-shm").exists(),
+        "the WAL index is in the server's memory, not in a -shm file"
+    );
+    let other = rusqlite::Connection::open(&db).unwrap();
+    other.busy_timeout(std::time::Duration::ZERO).unwrap();
+    let read = other.query_row("SELECT count(*) FROM objects", [], |r| r.get::<_, i64>(0));
+    let err = read.expect_err("another process cannot read the database while the server runs");
+    assert!(err.to_string().contains("locked"), "{err}");
+    drop(other);
+
+    child.kill().expect("SIGKILL");
+    child.wait().unwrap();
+    let after = rusqlite::Connection::open(&db).unwrap();
+    let name: String = after
+        .query_row("SELECT name FROM objects WHERE id = 'u1'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(name, "Kept");
+}

@@ -223,7 +223,7 @@ fn the_planner_uses_the_index_for_the_compiled_filter() {
         s.custom_indexes().unwrap(),
         vec!["custom_key_m_74", "custom_key_o_74"]
     );
-    let c = rusqlite::Connection::open(d.path().join("i.db")).unwrap();
+    let c = appctx::server::store::connect(&d.path().join("i.db")).unwrap();
     let plan = |sql: &str, params: Vec<rusqlite::types::Value>| -> String {
         let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
         let rows = stmt

@@ -190,7 +190,7 @@ fn a_database_written_before_the_index_existed_gets_it_filled() {
     let (dir, s) = seeded();
     drop(s);
     {
-        let c = rusqlite::Connection::open(dir.path().join("s.db")).unwrap();
+        let c = appctx::server::store::connect(&dir.path().join("s.db")).unwrap();
         c.execute_batch(
             "DROP TRIGGER objects_search_insert; DROP TRIGGER objects_search_update;
              DROP TRIGGER objects_search_delete; DROP TABLE objects_search;",
@@ -252,7 +252,7 @@ fn a_write_that_changes_no_indexed_field_does_not_touch_the_index() {
     let (dir, s) = seeded();
     // The index's storage: its number of blocks and their total size.
     let pages = || -> (i64, i64) {
-        let c = rusqlite::Connection::open(dir.path().join("s.db")).unwrap();
+        let c = appctx::server::store::connect(&dir.path().join("s.db")).unwrap();
         c.query_row(
             "SELECT count(*), coalesce(sum(length(block)), 0) FROM objects_search_data",
             [],

@@ -85,7 +85,7 @@ struct Revocations {
 
 impl Revocations {
     fn open(db: &Path) -> rusqlite::Result<Revocations> {
-        let conn = rusqlite::Connection::open(db)?;
+        let conn = super::store::connect(db)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS pam_revoked_tokens (
