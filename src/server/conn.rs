@@ -10,47 +10,49 @@
 //! PubNub's error envelope instead.
 
 use std::convert::Infallible;
-use std::future::{ready, Ready};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::response::Response;
 use axum::Router;
-use futures::future::Either;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+use super::guard::Front;
 use super::head::{Inspected, Marker};
 use super::Limits;
 
-/// The app, with the stand-in requests of refused heads answered in front of it.
+/// The app behind [`Front`], with the stand-in requests of refused heads answered in
+/// front of both.
 struct Guarded {
-    app: TowerToHyperService<Router>,
+    app: Router,
+    front: Arc<Front>,
     marker: Marker,
 }
-
-type AppFuture =
-    <TowerToHyperService<Router> as hyper::service::Service<hyper::Request<Incoming>>>::Future;
 
 impl hyper::service::Service<hyper::Request<Incoming>> for Guarded {
     type Response = Response;
     type Error = Infallible;
-    type Future = Either<Ready<Result<Response, Infallible>>, AppFuture>;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
     fn call(&self, req: hyper::Request<Incoming>) -> Self::Future {
-        match self.marker.rejection(req.uri().path()) {
-            Some(r) => Either::Left(ready(Ok(r.response()))),
-            None => Either::Right(hyper::service::Service::call(&self.app, req)),
+        if let Some(r) = self.marker.rejection(req.uri().path()) {
+            let res = r.response();
+            return Box::pin(async move { Ok(res) });
         }
+        let (app, front) = (self.app.clone(), self.front.clone());
+        Box::pin(async move { Ok(front.answer(app, req.map(axum::body::Body::new)).await) })
     }
 }
 
-/// Serves `app` on `listener` until the task is aborted.
-pub async fn serve(listener: TcpListener, app: Router, limits: &Limits) {
+/// Serves `app`, behind `front`, on `listener` until the task is aborted.
+pub async fn serve(listener: TcpListener, app: Router, front: Front, limits: &Limits) {
+    let front = Arc::new(front);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let header_timeout = limits.header_timeout;
     let marker = Marker::new();
@@ -71,7 +73,8 @@ pub async fn serve(listener: TcpListener, app: Router, limits: &Limits) {
         };
         let _ = stream.set_nodelay(true);
         let service = Guarded {
-            app: TowerToHyperService::new(app.clone()),
+            app: app.clone(),
+            front: front.clone(),
             marker: marker.clone(),
         };
         let io = Inspected::new(stream, marker.clone(), header_timeout);

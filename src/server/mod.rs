@@ -246,19 +246,12 @@ pub async fn start_full(
     if gate.is_active() {
         app = app.layer(middleware::from_fn_with_state(gate, pam::check));
     }
-    app = app
-        .layer(middleware::from_fn_with_state(
-            limits.header_timeout,
-            guard::read_body,
-        ))
-        .layer(middleware::from_fn(guard::check));
-    if addr.ip().is_loopback() {
-        app = app.layer(middleware::from_fn(guard::loopback_host));
-    }
-    if let Some(log) = &log {
-        app = app.layer(middleware::from_fn_with_state(log.clone(), log_request));
-    }
-    let task = tokio::spawn(async move { conn::serve(listener, app, &limits).await });
+    let front = guard::Front {
+        body_timeout: limits.header_timeout,
+        loopback_only: addr.ip().is_loopback(),
+        log: log.clone(),
+    };
+    let task = tokio::spawn(async move { conn::serve(listener, app, front, &limits).await });
     Ok(RunningServer {
         addr,
         events: hub,
@@ -292,25 +285,4 @@ fn lock_database(db: &std::path::Path) -> Result<std::fs::File, StartError> {
         }),
         Err(std::fs::TryLockError::Error(source)) => Err(StartError::Lock { lock, source }),
     }
-}
-
-/// One line per request: method, path, status, milliseconds. Formatted into the log's
-/// buffer here, written by the log's own thread.
-async fn log_request(
-    axum::extract::State(log): axum::extract::State<Arc<request_log::RequestLog>>,
-    req: axum::extract::Request,
-    next: middleware::Next,
-) -> axum::response::Response {
-    let method = req.method().clone();
-    // A clone of the URI shares its bytes; the path is cut from it once answered.
-    let uri = req.uri().clone();
-    let started = std::time::Instant::now();
-    let res = next.run(req).await;
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
-    let path = request_log::loggable_path(uri.path());
-    log.line_fmt(format_args!(
-        "{method} {path} {} {ms:.1}ms",
-        res.status().as_u16()
-    ));
-    res
 }
