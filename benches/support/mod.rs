@@ -24,7 +24,7 @@ pub fn free_port(fallback: u16) -> u16 {
 }
 
 /// How a command ran: wall seconds, its peak resident memory (KiB, the process's own,
-/// from `wait4`), and its stderr.
+/// its `VmHWM`), and its stderr.
 #[allow(dead_code)]
 pub struct Ran {
     pub seconds: f64,
@@ -46,26 +46,53 @@ pub fn run_measured(cmd: &mut Command, stdout: &Path) -> Result<Ran, String> {
         .stdin(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to overwrite.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our own child, not waited for yet; both pointers are valid.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    // Not `wait4`'s `ru_maxrss`: Linux counts in it the memory of the process the child
+    // was forked from (the bench, which may hold a whole keyset it loaded) as of the
+    // fork. `VmHWM` is the high-water mark of the child's own memory since its exec;
+    // it only grows, so its last sample before the exit misses at most the last 1 ms.
+    // A thread samples it, so the wall time is the exit's, not the next sample's.
+    let status_file = format!("/proc/{}/status", child.id());
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut max_kb = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Some(kb) = std::fs::read_to_string(&status_file)
+                    .ok()
+                    .as_deref()
+                    .and_then(high_water_kb)
+                {
+                    max_kb = max_kb.max(kb);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            max_kb
+        })
+    };
+    let mut child = child;
+    let waited = child.wait();
     let seconds = started.elapsed().as_secs_f64();
-    // The child was reaped by wait4: dropping the handle does not wait again.
-    drop(child);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let max_rss_kb = sampler.join().unwrap_or(0);
+    let status = waited.map_err(|e| format!("waiting for {cmd:?}: {e}"))?;
     let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
     let _ = std::fs::remove_file(&err_path);
-    if waited != pid {
-        return Err(format!("wait4 failed for {cmd:?}"));
-    }
-    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+    if !status.success() {
         return Err(format!("{cmd:?} failed: {stderr}"));
     }
     Ok(Ran {
         seconds,
-        max_rss_kb: usage.ru_maxrss,
+        max_rss_kb,
         stderr,
     })
+}
+
+/// The `VmHWM` of a `/proc/PID/status`, in KiB.
+fn high_water_kb(status: &str) -> Option<i64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
 }
