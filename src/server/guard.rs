@@ -2,7 +2,8 @@
 //! way out: the path and query must be percent-encoded UTF-8, the subscribe key must be
 //! a plausible one, and a rejection made by the HTTP layer itself (a body over the
 //! limit, a path that does not parse) is answered in PubNub's error envelope like every
-//! other error, never as plain text.
+//! other error, never as plain text. [`Front`] runs these, with the request log, for
+//! every request.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use axum::extract::Request;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use tower_service::Service;
 
 use super::error::{ApiError, INVALID_PARAMS};
 use super::params::Query;
@@ -78,7 +80,13 @@ impl Front {
             Ok(req) => req,
             Err(e) => return e.into_response(),
         };
-        let res = match tower_service::Service::call(&mut app, req).await {
+        // A router is always ready; asked anyway, as the contract of `Service` says.
+        let ready = std::future::poll_fn(|cx| Service::<Request>::poll_ready(&mut app, cx));
+        let answered = match ready.await {
+            Ok(()) => app.call(req).await,
+            Err(never) => match never {},
+        };
+        let res = match answered {
             Ok(res) => res,
             Err(never) => match never {},
         };
