@@ -113,7 +113,7 @@ pub fn json(o: &Output) -> serde_json::Value {
 /// since its exec, which only grows), read every 100 µs by a thread of its own until the
 /// process ends. A command that lives a few milliseconds (an import of one record)
 /// is read dozens of times, the last within 100 µs of its exit; sampling every 2 ms
-/// from the test's runtime once caught such a run at 3.6 MB of its 13.8.
+/// from the test's runtime once caught such a run at 3.6 MB of its 11.7.
 pub async fn peak_kib(mut child: tokio::process::Child) -> (u64, std::process::ExitStatus) {
     use std::sync::atomic::{AtomicBool, Ordering};
     let status_file = format!("/proc/{}/status", child.id().expect("pid"));
