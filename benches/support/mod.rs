@@ -5,6 +5,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+#[path = "peak.rs"]
+mod peak;
+pub use peak::PeakSampler;
+
 /// A child process (`appctx serve …`), killed when dropped.
 pub struct Serve(pub std::process::Child);
 
@@ -23,8 +27,8 @@ pub fn free_port(fallback: u16) -> u16 {
         .unwrap_or(fallback)
 }
 
-/// How a command ran: wall seconds, its peak resident memory (KiB, the process's own,
-/// its `VmHWM`), and its stderr.
+/// How a command ran: wall seconds, its peak resident memory (KiB, the process's own:
+/// [`PeakSampler`]), and its stderr.
 #[allow(dead_code)]
 pub struct Ran {
     pub seconds: f64,
@@ -46,35 +50,12 @@ pub fn run_measured(cmd: &mut Command, stdout: &Path) -> Result<Ran, String> {
         .stdin(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
-    // Not `wait4`'s `ru_maxrss`: Linux counts in it the memory of the process the child
-    // was forked from (the bench, which may hold a whole keyset it loaded) as of the
-    // fork. `VmHWM` is the high-water mark of the child's own memory since its exec;
-    // it only grows, so its last sample before the exit misses at most the last 1 ms.
-    // A thread samples it, so the wall time is the exit's, not the next sample's.
-    let status_file = format!("/proc/{}/status", child.id());
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let sampler = {
-        let done = done.clone();
-        std::thread::spawn(move || {
-            let mut max_kb = 0;
-            while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                if let Some(kb) = std::fs::read_to_string(&status_file)
-                    .ok()
-                    .as_deref()
-                    .and_then(high_water_kb)
-                {
-                    max_kb = max_kb.max(kb);
-                }
-                std::thread::sleep(std::time::Duration::from_millis(1));
-            }
-            max_kb
-        })
-    };
+    // The wall time is the exit's; the sampler runs on a thread of its own.
+    let sampler = PeakSampler::start(child.id(), std::time::Duration::from_millis(1));
     let mut child = child;
     let waited = child.wait();
     let seconds = started.elapsed().as_secs_f64();
-    done.store(true, std::sync::atomic::Ordering::Relaxed);
-    let max_rss_kb = sampler.join().unwrap_or(0);
+    let max_rss_kb = sampler.stop() as i64;
     let status = waited.map_err(|e| format!("waiting for {cmd:?}: {e}"))?;
     let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
     let _ = std::fs::remove_file(&err_path);
@@ -86,13 +67,4 @@ pub fn run_measured(cmd: &mut Command, stdout: &Path) -> Result<Ran, String> {
         max_rss_kb,
         stderr,
     })
-}
-
-/// The `VmHWM` of a `/proc/PID/status`, in KiB.
-fn high_water_kb(status: &str) -> Option<i64> {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
 }

@@ -37,7 +37,7 @@ pub const TOO_LARGE: &str = "Request payload is too large.";
 /// `from_fn` layer clones the whole service stack under it and boxes a future on
 /// every request (35 of the 105 allocations of a `get uuid metadata`, and a quarter
 /// of its instructions, went to that).
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Front {
     /// How long a request's body may take to arrive.
     pub body_timeout: Duration,

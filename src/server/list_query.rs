@@ -427,7 +427,11 @@ impl RelationQuery {
     }
 }
 
-pub(super) fn list_relations(
+/// A page of relations (and its total when asked for) read on `c` as it is, with
+/// nothing remembered: the answer of a relation PATCH, read inside its transaction.
+/// Reads go through [`super::store::Store::list_relations`], which seeks from cached
+/// cursors and reuses counts.
+pub(super) fn relations_page_uncached(
     c: &Connection,
     sub: &str,
     view: View,

@@ -15,8 +15,8 @@ use super::custom_index::{self, CustomIndexes, Scope};
 use super::error::ApiError;
 use super::events::{Change, EventHub};
 use super::list_query::{
-    filter_key, list_relations, order_columns, order_sql, sort_values, ObjectQuery, RelationQuery,
-    Seek,
+    filter_key, order_columns, order_sql, relations_page_uncached, sort_values, ObjectQuery,
+    RelationQuery, Seek,
 };
 use super::model::{now_micros, sort_key, Kind, ObjectRow, RelationRow};
 use super::page_cache::{after, ListKey, PageCache, KEY_EVERY};
@@ -984,7 +984,7 @@ impl Store {
             }
             // The answer lists the relations with the request's filter: budgeted like
             // a read, so a slow filter cannot hold the writer.
-            let result = self.budgeted(&tx, || list_relations(&tx, sub, view, id, p))?;
+            let result = self.budgeted(&tx, || relations_page_uncached(&tx, sub, view, id, p))?;
             tx.commit()?;
             self.events.publish(sub, changes);
             Ok(result)

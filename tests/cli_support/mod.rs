@@ -4,6 +4,9 @@
 
 use std::process::Output;
 
+#[path = "../../benches/support/peak.rs"]
+mod peak;
+
 use appctx::server::{self, RunningServer, ServerConfig};
 
 /// A server with a temp database, and a temp dir for files the test writes.
@@ -109,42 +112,11 @@ pub fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
 }
 
-/// The peak resident memory of a process, in KiB: its `VmHWM` (the high-water mark
-/// since its exec, which only grows), read every 100 µs by a thread of its own until the
-/// process ends. A command that lives a few milliseconds (an import of one record)
-/// is read dozens of times, the last within 100 µs of its exit; sampling every 2 ms
-/// from the test's runtime once caught such a run at 3.6 MB of its 11.7.
+/// The peak resident memory of a process, in KiB, measured as the benches measure it
+/// (`benches/support/peak.rs`).
 pub async fn peak_kib(mut child: tokio::process::Child) -> (u64, std::process::ExitStatus) {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let status_file = format!("/proc/{}/status", child.id().expect("pid"));
-    let done = std::sync::Arc::new(AtomicBool::new(false));
-    let sampler = {
-        let done = done.clone();
-        std::thread::spawn(move || {
-            let mut peak = 0;
-            while !done.load(Ordering::Relaxed) {
-                if let Some(kib) = std::fs::read_to_string(&status_file)
-                    .ok()
-                    .as_deref()
-                    .and_then(high_water_kib)
-                {
-                    peak = peak.max(kib);
-                }
-                std::thread::sleep(std::time::Duration::from_micros(100));
-            }
-            peak
-        })
-    };
+    let every = std::time::Duration::from_micros(100);
+    let sampler = peak::PeakSampler::start(child.id().expect("pid"), every);
     let status = child.wait().await.expect("wait");
-    done.store(true, Ordering::Relaxed);
-    (sampler.join().expect("sampler"), status)
-}
-
-/// The `VmHWM` of a `/proc/PID/status`, in KiB.
-fn high_water_kib(status: &str) -> Option<u64> {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
+    (sampler.stop(), status)
 }
